@@ -1,0 +1,94 @@
+/**
+ * The one GatewayConfig: its shape, defaults and cross-field rules. Every object is strict (unknown keys are
+ * errors, DESIGN principle 4) and every route fails closed: it needs an `auth` block unless it says
+ * `public: true`. The JSON Schema in `schema/portcullis.config.schema.json` is generated from this file.
+ */
+import { z } from 'zod';
+
+const positiveInt = z.number().int().positive();
+
+const limits = z.strictObject({
+  maxHeaderBytes: positiveInt.optional().describe('Total bytes of request header names and values; larger requests get 431.'),
+  maxHeaderCount: positiveInt.optional().describe('Number of request header fields; more get 431.'),
+  maxBodyBytes: positiveInt.optional().describe('Request body bytes; larger bodies get 413.'),
+  upstreamTimeoutMs: positiveInt.optional().describe('Milliseconds to wait for upstream response headers; then 504.'),
+});
+
+/** An absolute http(s) URL without credentials, query or fragment. */
+const httpUrl = z.string().superRefine((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be an absolute URL' });
+    return;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: 'must use http or https' });
+  if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'must not carry credentials' });
+  if (url.search || url.hash) ctx.addIssue({ code: 'custom', message: 'must not have a query or fragment' });
+});
+
+/** A mount path: `/` or `/seg(/seg)*`, without a trailing slash, dot segments or wildcards. */
+const mountPath = z
+  .string()
+  .regex(/^\/$|^(\/[A-Za-z0-9._~!$&'()+,;=:@-]+)+$/, 'must be "/" or "/segment[/segment...]" with no trailing slash')
+  .refine((p) => !p.split('/').some((s) => s === '.' || s === '..'), 'must not contain "." or ".." segments');
+
+const upstream = z.union([
+  httpUrl.describe('Base URL of the upstream; the request path below the mount is appended to its path.'),
+  z.strictObject({
+    service: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).describe('Name of a Workers service binding to call instead of a URL.'),
+    url: httpUrl.optional().describe('Base URL given to the bound service (its host is nominal). Default http://upstream/.'),
+  }),
+]);
+
+/** Credentials a route can require. Each later capability adds its key here; an empty block is refused. */
+const auth = z.strictObject({});
+
+const route = z
+  .strictObject({
+    path: mountPath.describe('Path prefix served by this route, matched at segment boundaries; the longest match wins.'),
+    protocol: z.enum(['mcp', 'a2a', 'http']).describe('What the upstream speaks: shapes errors (JSON-RPC on mcp) and protocol handling.'),
+    upstream,
+    public: z.boolean().optional().describe('Serve without authentication. Required (true) when the route has no auth block.'),
+    auth: auth.optional().describe('Credentials this route requires.'),
+    limits: limits.optional().describe('Overrides of the gateway limits for this route.'),
+  })
+  .superRefine((r, ctx) => {
+    if (r.public === true && r.auth) ctx.addIssue({ code: 'custom', path: ['public'], message: 'a public route must not also have an auth block' });
+    if (r.public !== true && !r.auth) ctx.addIssue({ code: 'custom', path: ['auth'], message: 'required: the route has no auth block and is not marked "public": true (routes fail closed)' });
+    if (r.auth && Object.keys(r.auth).length === 0) ctx.addIssue({ code: 'custom', path: ['auth'], message: 'names no credential; no credential verifier is available in this version, so use "public": true or remove the route' });
+  });
+
+/** Paths the gateway answers itself; a route may not shadow them. */
+export const RESERVED_PATHS = ['/healthz', '/.well-known'] as const;
+
+export const gatewayConfigSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('Path or URL of this JSON Schema, for editors.'),
+    publicUrl: httpUrl
+      .refine((u) => { try { return new URL(u).pathname === '/'; } catch { return true; } }, 'must be an origin with no path')
+      .describe('The origin callers use to reach the gateway. Sets X-Forwarded-Host/Proto upstream; never taken from Host.'),
+    limits: limits.optional().describe('Gateway-wide limits; routes may override them.'),
+    audit: z
+      .strictObject({ sink: z.enum(['stdout', 'none']).default('stdout').describe('Where audit events go: JSON lines on stdout, or nowhere.') })
+      .optional(),
+    routes: z.array(route).min(1).describe('Mounted upstreams.'),
+  })
+  .superRefine((cfg, ctx) => {
+    const seen = new Map<string, number>();
+    cfg.routes.forEach((r, i) => {
+      const first = seen.get(r.path);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['routes', i, 'path'], message: `duplicates routes[${first}].path "${r.path}"` });
+      else seen.set(r.path, i);
+      const reserved = RESERVED_PATHS.find((p) => r.path === p || r.path.startsWith(`${p}/`));
+      if (reserved) ctx.addIssue({ code: 'custom', path: ['routes', i, 'path'], message: `"${reserved}" is served by the gateway itself` });
+    });
+  })
+  .describe('Portcullis gateway configuration.');
+
+export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
+export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
+export type RouteConfig = GatewayConfig['routes'][number];
+export type LimitsConfig = z.output<typeof limits>;
+export type Protocol = RouteConfig['protocol'];

@@ -1,0 +1,175 @@
+/**
+ * Assembles the gateway: one Hono app whose pipeline is
+ *   request id -> header limits -> gateway routes (/healthz) -> route match -> [auth: later stages]
+ *   -> body limit -> streaming proxy -> audit event.
+ * Everything runtime-specific arrives through GatewayOptions (DESIGN principle 3).
+ */
+import { Hono } from 'hono';
+import type { AuditEvent, AuditSink } from '../audit/event.ts';
+import { noopSink, stdoutSink } from '../audit/sinks.ts';
+import { assertConfig } from '../config/load.ts';
+import type { GatewayConfig, GatewayConfigInput, RouteConfig } from '../config/schema.ts';
+import { MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_HEADER_COUNT, REQUEST_ID_PATTERN, UPSTREAM_TIMEOUT_MS } from '../limits.ts';
+import { memoryState } from '../state/memory.ts';
+import type { StatePorts } from '../state/ports.ts';
+import { declaredLengthExceeds } from './body-limit.ts';
+import { errorResponse, errorSpec, type ErrorCode } from './errors.ts';
+import { downstreamResponseHeaders, headerBytes, upstreamRequestHeaders } from './headers.ts';
+import { proxy, type UpstreamSend } from './proxy.ts';
+import { routeMatcher, upstreamUrl } from './routes.ts';
+
+/** Something with a fetch method: a Workers service binding, or any in-process handler. */
+export interface ServiceBinding {
+  fetch(request: Request): Promise<Response>;
+}
+
+export interface GatewayOptions {
+  state?: StatePorts;
+  /** Overrides the sink chosen by `config.audit.sink`. */
+  audit?: AuditSink;
+  /** The fetch used for URL upstreams; defaults to the global fetch. */
+  fetch?: (request: Request) => Promise<Response>;
+  /** Service bindings named by `upstream.service` routes (Workers `env`, or in-process handlers). */
+  services?: Record<string, ServiceBinding | undefined>;
+}
+
+/** Per-request values a runtime entry passes as the second argument of `fetch`. */
+export interface ConnectionInfo {
+  /** The peer address of the connection, as the runtime reports it. */
+  clientAddress?: string;
+}
+
+interface ResolvedRoute {
+  config: RouteConfig;
+  base: URL;
+  send: UpstreamSend;
+  maxBodyBytes: number;
+  timeoutMs: number;
+}
+
+export interface Gateway {
+  fetch(request: Request, connection?: ConnectionInfo, executionCtx?: { waitUntil(p: Promise<unknown>): void }): Response | Promise<Response>;
+  readonly config: GatewayConfig;
+  readonly state: StatePorts;
+}
+
+/**
+ * Builds a gateway from config (validated here; throws ConfigError listing every problem) and ports.
+ * Also throws when a route names a service binding that `options.services` lacks.
+ */
+export function createGateway(input: GatewayConfigInput | GatewayConfig | string, options: GatewayOptions = {}): Gateway {
+  const config = assertConfig(input);
+  const state = options.state ?? memoryState();
+  const audit = options.audit ?? (config.audit?.sink === 'none' ? noopSink() : stdoutSink());
+  const publicUrl = new URL(config.publicUrl);
+  const maxHeaderBytes = config.limits?.maxHeaderBytes ?? MAX_HEADER_BYTES;
+  const maxHeaderCount = config.limits?.maxHeaderCount ?? MAX_HEADER_COUNT;
+
+  const routes = new Map<RouteConfig, ResolvedRoute>();
+  config.routes.forEach((route, i) => routes.set(route, resolveRoute(route, i, config, options)));
+  const match = routeMatcher(config.routes);
+
+  const app = new Hono<{ Bindings: ConnectionInfo | undefined; Variables: { requestId: string; started: number } }>();
+
+  app.use(async (c, next) => {
+    const inbound = c.req.header('x-request-id');
+    c.set('requestId', inbound && REQUEST_ID_PATTERN.test(inbound) ? inbound : crypto.randomUUID());
+    c.set('started', Date.now());
+    await next();
+  });
+
+  type Ctx = { req: { raw: Request }; env: ConnectionInfo | undefined; executionCtx: unknown; get(key: 'started'): number };
+  const record = (c: Ctx, event: Omit<AuditEvent, 'time' | 'method' | 'path' | 'client' | 'durationMs'>) => {
+    const req = c.req.raw;
+    const started = c.get('started') ?? Date.now();
+    const pending = audit.emit({
+      time: new Date(started).toISOString(),
+      method: req.method,
+      path: new URL(req.url).pathname,
+      ...(c.env?.clientAddress ? { client: c.env.clientAddress } : {}),
+      durationMs: Date.now() - started,
+      ...event,
+    });
+    if (pending) waitUntil(c, pending);
+  };
+  const fail = (c: Ctx, requestId: string, code: ErrorCode, detail: string, route?: RouteConfig) => {
+    const { status, decision } = errorSpec(code);
+    record(c, { requestId, decision, reason: code, status, detail, ...(route ? { route: route.path, protocol: route.protocol } : {}) });
+    return errorResponse(code, requestId, route?.protocol);
+  };
+
+  app.use(async (c, next) => {
+    const { bytes, count } = headerBytes(c.req.raw.headers);
+    if (bytes > maxHeaderBytes || count > maxHeaderCount) {
+      return fail(c, c.get('requestId'), 'ERR_HEADERS_TOO_LARGE', `${count} fields, ${bytes} bytes`, match(new URL(c.req.url).pathname)?.route);
+    }
+    await next();
+  });
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }, 200, { 'cache-control': 'no-store', 'x-request-id': c.get('requestId') }));
+
+  app.all('*', async (c) => {
+    const requestId = c.get('requestId');
+    const req = c.req.raw;
+    const url = new URL(req.url);
+    const found = match(url.pathname);
+    if (!found) return fail(c, requestId, 'ERR_ROUTE_NOT_FOUND', 'no route');
+    const route = routes.get(found.route)!;
+    const routeTag = { route: route.config.path, protocol: route.config.protocol };
+
+    // Authentication and authorization stages land here; config validation guarantees only public routes exist today.
+    if (declaredLengthExceeds(req.headers, route.maxBodyBytes)) return fail(c, requestId, 'ERR_BODY_TOO_LARGE', `declared length over ${route.maxBodyBytes}`, route.config);
+
+    const result = await proxy(route.send, {
+      url: upstreamUrl(route.base, found.rest, url.search),
+      method: req.method,
+      headers: upstreamRequestHeaders(req.headers, { requestId, publicUrl, prefix: route.config.path, ...(c.env?.clientAddress ? { clientAddress: c.env.clientAddress } : {}) }),
+      body: req.method === 'GET' || req.method === 'HEAD' ? null : req.body,
+      signal: req.signal,
+      timeoutMs: route.timeoutMs,
+      maxBodyBytes: route.maxBodyBytes,
+    });
+    if (!result.ok) {
+      if (result.code === 'ERR_CLIENT_CLOSED') {
+        // Nobody is listening for a response; record the outcome with nginx's 499 convention.
+        record(c, { requestId, decision: 'error', reason: result.code, status: 499, detail: result.detail, ...routeTag });
+        return new Response(null, { status: 499 });
+      }
+      return fail(c, requestId, result.code, result.detail, route.config);
+    }
+    const upstream = result.response;
+    record(c, { requestId, decision: 'allow', reason: 'PUBLIC_ROUTE', status: upstream.status, upstreamStatus: upstream.status, ...routeTag });
+    return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers: downstreamResponseHeaders(upstream.headers, requestId) });
+  });
+
+  app.onError((error, c) => {
+    return fail(c, c.get('requestId') ?? crypto.randomUUID(), 'ERR_INTERNAL', error.name, match(new URL(c.req.url).pathname)?.route);
+  });
+
+  return {
+    config,
+    state,
+    fetch: (request, connection, executionCtx) => app.fetch(request, connection, executionCtx as never),
+  };
+}
+
+function resolveRoute(route: RouteConfig, index: number, config: GatewayConfig, options: GatewayOptions): ResolvedRoute {
+  const limits = { ...config.limits, ...route.limits };
+  const common = { config: route, maxBodyBytes: limits.maxBodyBytes ?? MAX_BODY_BYTES, timeoutMs: limits.upstreamTimeoutMs ?? UPSTREAM_TIMEOUT_MS };
+  if (typeof route.upstream === 'string') {
+    const send = options.fetch ?? ((request: Request) => fetch(request));
+    return { ...common, base: new URL(route.upstream), send };
+  }
+  const binding = options.services?.[route.upstream.service];
+  if (!binding) throw new Error(`routes[${index}].upstream.service: no service binding named "${route.upstream.service}"`);
+  return { ...common, base: new URL(route.upstream.url ?? 'http://upstream/'), send: (request) => binding.fetch(request) };
+}
+
+function waitUntil(c: { executionCtx: unknown }, pending: Promise<void>): void {
+  try {
+    (c.executionCtx as { waitUntil(p: Promise<unknown>): void }).waitUntil(pending);
+  } catch {
+    // No execution context outside Workers: the promise simply runs to completion.
+    pending.catch(() => {});
+  }
+}

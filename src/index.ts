@@ -1,0 +1,9 @@
+/** Portcullis public API. Runtime entries live under `portcullis/runtime/*`. */
+export { createGateway } from './gateway/app.ts';
+export type { Gateway, GatewayOptions, ConnectionInfo, ServiceBinding } from './gateway/app.ts';
+export { parseConfig, parseConfigText, assertConfig, formatProblems, ConfigError, gatewayConfigSchema } from './config/index.ts';
+export type { GatewayConfig, GatewayConfigInput, RouteConfig, ConfigProblem, ConfigResult } from './config/index.ts';
+export { memoryState } from './state/index.ts';
+export type { StatePorts, ReplayStore, RevocationStore, Revocation, Cache } from './state/index.ts';
+export { stdoutSink, noopSink, memorySink } from './audit/index.ts';
+export type { AuditEvent, AuditSink } from './audit/index.ts';

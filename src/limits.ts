@@ -1,0 +1,29 @@
+/**
+ * Every default limit of the gateway, in one place, each with the reason for its value.
+ * Config may lower or raise them per gateway (`limits`) or per route; these apply when it does not.
+ */
+
+/** Total bytes of request header names and values. Node's own parser stops at 16 KiB by default;
+ * 32 KiB leaves room for a WIT, a proof and a Txn-Token while refusing header floods (RFC 6585 §5: 431). */
+export const MAX_HEADER_BYTES = 32 * 1024;
+
+/** Number of request header fields. Real agents send a few dozen; hundreds are an attack on parsers. */
+export const MAX_HEADER_COUNT = 100;
+
+/** Request body bytes. MCP and A2A JSON-RPC messages are small; 1 MiB bounds memory per request on
+ * Workers (128 MiB per isolate) while leaving room for tool arguments. Larger uploads: raise per route. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Milliseconds to wait for the upstream's response headers. A stream that has started is never cut
+ * (SSE replies and MCP `subscriptions/listen` are long-lived); only the wait for the first byte is bounded. */
+export const UPSTREAM_TIMEOUT_MS = 30_000;
+
+/** Inbound `X-Request-ID` values are kept only when short and made of token characters; anything else is
+ * replaced by a fresh id so a caller cannot inject log lines or oversized values into upstream logs. */
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Bytes of a config document read from a file or a Workers variable. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/** Entries kept by an in-memory store before the oldest are evicted, so one process stays bounded. */
+export const MEMORY_STORE_MAX_ENTRIES = 100_000;

@@ -1,0 +1,45 @@
+/**
+ * State ports: the only way gateway code keeps state between requests. Each has an in-memory adapter
+ * (one process) and a Durable Object adapter (Workers, strongly consistent across isolates). Adapters for
+ * Deno KV and Redis implement the same interfaces. Keys are opaque strings chosen by callers; callers hash
+ * secrets before using them as keys (tokens never reach a store in the clear).
+ */
+
+/** Single-use markers (WPT `jti`, DPoP `jti`, signature `nonce`). */
+export interface ReplayStore {
+  /**
+   * Atomically records `key` for `ttlMs` milliseconds. Resolves `true` when the key was not already recorded
+   * (first use), `false` when it was (a replay). Two concurrent calls with one key never both see `true`.
+   */
+  checkAndSet(key: string, ttlMs: number): Promise<boolean>;
+}
+
+export interface Revocation {
+  /** Why access was cut (a CAEP event type, an operator note). */
+  reason: string;
+  /** Epoch milliseconds when the revocation was recorded. */
+  revokedAt: number;
+}
+
+/** Subjects (workload ids, token hashes, sessions) whose access is cut off at runtime. */
+export interface RevocationStore {
+  /** Records a revocation that lasts `ttlMs` (long enough to outlive every credential it covers). */
+  revoke(subject: string, revocation: Revocation, ttlMs: number): Promise<void>;
+  /** The revocation in force for `subject`, or `null`. */
+  get(subject: string): Promise<Revocation | null>;
+  /** Lifts a revocation. */
+  restore(subject: string): Promise<void>;
+}
+
+/** A cache of JSON-serialisable values (verified token claims, fetched key sets, PDP decisions). */
+export interface Cache {
+  get<T>(key: string): Promise<T | undefined>;
+  set(key: string, value: unknown, ttlMs: number): Promise<void>;
+  delete(key: string): Promise<void>;
+}
+
+export interface StatePorts {
+  replay: ReplayStore;
+  revocation: RevocationStore;
+  cache: Cache;
+}
