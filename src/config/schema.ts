@@ -75,16 +75,23 @@ export const gatewayConfigSchema = z
       .optional(),
     routes: z.array(route).min(1).describe('Mounted upstreams.'),
   })
-  .superRefine((cfg, ctx) => {
-    const seen = new Map<string, number>();
-    cfg.routes.forEach((r, i) => {
-      const first = seen.get(r.path);
-      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['routes', i, 'path'], message: `duplicates routes[${first}].path "${r.path}"` });
-      else seen.set(r.path, i);
-      const reserved = RESERVED_PATHS.find((p) => r.path === p || r.path.startsWith(`${p}/`));
-      if (reserved) ctx.addIssue({ code: 'custom', path: ['routes', i, 'path'], message: `"${reserved}" is served by the gateway itself` });
-    });
-  })
+  .superRefine(
+    (cfg, ctx) => {
+      // Runs even when other parts failed (see `when`), so the input may be malformed: read it defensively.
+      const routes: unknown[] = Array.isArray(cfg.routes) ? cfg.routes : [];
+      const seen = new Map<string, number>();
+      routes.forEach((r, i) => {
+        const path = (r as { path?: unknown } | null)?.path;
+        if (typeof path !== 'string') return;
+        const first = seen.get(path);
+        if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['routes', i, 'path'], message: `duplicates routes[${first}].path "${path}"` });
+        else seen.set(path, i);
+        const reserved = RESERVED_PATHS.find((p) => path === p || path.startsWith(`${p}/`));
+        if (reserved) ctx.addIssue({ code: 'custom', path: ['routes', i, 'path'], message: `"${reserved}" is served by the gateway itself` });
+      });
+    },
+    { when: () => true }, // report cross-route problems together with all the others
+  )
   .describe('Portcullis gateway configuration.');
 
 export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;

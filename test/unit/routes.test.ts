@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import type { RouteConfig } from '../../src/config/index.ts';
+import { routeMatcher, upstreamUrl } from '../../src/gateway/routes.ts';
+
+const r = (path: string): RouteConfig => ({ path, protocol: 'http', upstream: 'http://u/', public: true });
+
+describe('routeMatcher', () => {
+  const match = routeMatcher([r('/a'), r('/a/b'), r('/mcp')]);
+
+  it('matches at segment boundaries only', () => {
+    expect(match('/mcp')).toMatchObject({ route: { path: '/mcp' }, rest: '' });
+    expect(match('/mcp/')).toMatchObject({ route: { path: '/mcp' }, rest: '/' });
+    expect(match('/mcp/x/y')).toMatchObject({ route: { path: '/mcp' }, rest: '/x/y' });
+    expect(match('/mcpx')).toBeUndefined();
+    expect(match('/')).toBeUndefined();
+  });
+
+  it('prefers the longest mount', () => {
+    expect(match('/a/b/c')).toMatchObject({ route: { path: '/a/b' }, rest: '/c' });
+    expect(match('/a/bc')).toMatchObject({ route: { path: '/a' }, rest: '/bc' });
+  });
+
+  it('a root mount catches what nothing else does', () => {
+    const withRoot = routeMatcher([r('/'), r('/a')]);
+    expect(withRoot('/zzz')).toMatchObject({ route: { path: '/' }, rest: '/zzz' });
+    expect(withRoot('/a/1')).toMatchObject({ route: { path: '/a' }, rest: '/1' });
+  });
+});
+
+describe('upstreamUrl', () => {
+  it('joins the upstream base path with the rest of the request path, keeping the query', () => {
+    expect(upstreamUrl(new URL('http://u:1/base'), '/x/y', '?q=1').href).toBe('http://u:1/base/x/y?q=1');
+    expect(upstreamUrl(new URL('http://u:1/base/'), '/x', '').href).toBe('http://u:1/base/x');
+    expect(upstreamUrl(new URL('http://u:1/base'), '', '?a').href).toBe('http://u:1/base?a');
+    expect(upstreamUrl(new URL('http://u:1/'), '/x', '').href).toBe('http://u:1/x');
+  });
+});
