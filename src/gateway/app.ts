@@ -20,15 +20,15 @@ import { routeMatcher, upstreamUrl } from './routes.ts';
 
 /** Something with a fetch method: a Workers service binding, or any in-process handler. */
 export interface ServiceBinding {
-  fetch(request: Request): Promise<Response>;
+  fetch(url: URL | string, init?: RequestInit): Promise<Response>;
 }
 
 export interface GatewayOptions {
   state?: StatePorts;
   /** Overrides the sink chosen by `config.audit.sink`. */
   audit?: AuditSink;
-  /** The fetch used for URL upstreams; defaults to the global fetch. */
-  fetch?: (request: Request) => Promise<Response>;
+  /** Sends requests to URL upstreams; defaults to the global fetch. The Node entry passes a node:http port. */
+  fetch?: UpstreamSend;
   /** Service bindings named by `upstream.service` routes (Workers `env`, or in-process handlers). */
   services?: Record<string, ServiceBinding | undefined>;
 }
@@ -78,14 +78,14 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     await next();
   });
 
-  type Ctx = { req: { raw: Request }; env: ConnectionInfo | undefined; executionCtx: unknown; get(key: 'started'): number };
+  type Ctx = { req: { raw: Request; path: string }; env: ConnectionInfo | undefined; executionCtx: unknown; get(key: 'started'): number };
   const record = (c: Ctx, event: Omit<AuditEvent, 'time' | 'method' | 'path' | 'client' | 'durationMs'>) => {
     const req = c.req.raw;
     const started = c.get('started') ?? Date.now();
     const pending = audit.emit({
       time: new Date(started).toISOString(),
       method: req.method,
-      path: new URL(req.url).pathname,
+      path: c.req.path,
       ...(c.env?.clientAddress ? { client: c.env.clientAddress } : {}),
       durationMs: Date.now() - started,
       ...event,
@@ -101,7 +101,7 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
   app.use(async (c, next) => {
     const { bytes, count } = headerBytes(c.req.raw.headers);
     if (bytes > maxHeaderBytes || count > maxHeaderCount) {
-      return fail(c, c.get('requestId'), 'ERR_HEADERS_TOO_LARGE', `${count} fields, ${bytes} bytes`, match(new URL(c.req.url).pathname)?.route);
+      return fail(c, c.get('requestId'), 'ERR_HEADERS_TOO_LARGE', `${count} fields, ${bytes} bytes`, match(c.req.path)?.route);
     }
     await next();
   });
@@ -111,8 +111,7 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
   app.all('*', async (c) => {
     const requestId = c.get('requestId');
     const req = c.req.raw;
-    const url = new URL(req.url);
-    const found = match(url.pathname);
+    const found = match(c.req.path);
     if (!found) return fail(c, requestId, 'ERR_ROUTE_NOT_FOUND', 'no route');
     const route = routes.get(found.route)!;
     const routeTag = { route: route.config.path, protocol: route.config.protocol };
@@ -121,7 +120,7 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     if (declaredLengthExceeds(req.headers, route.maxBodyBytes)) return fail(c, requestId, 'ERR_BODY_TOO_LARGE', `declared length over ${route.maxBodyBytes}`, route.config);
 
     const result = await proxy(route.send, {
-      url: upstreamUrl(route.base, found.rest, url.search),
+      url: upstreamUrl(route.base, found.rest, searchOf(req.url)),
       method: req.method,
       headers: upstreamRequestHeaders(req.headers, { requestId, publicUrl, prefix: route.config.path, ...(c.env?.clientAddress ? { clientAddress: c.env.clientAddress } : {}) }),
       body: req.method === 'GET' || req.method === 'HEAD' ? null : req.body,
@@ -143,7 +142,7 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
   });
 
   app.onError((error, c) => {
-    return fail(c, c.get('requestId') ?? crypto.randomUUID(), 'ERR_INTERNAL', error.name, match(new URL(c.req.url).pathname)?.route);
+    return fail(c, c.get('requestId') ?? crypto.randomUUID(), 'ERR_INTERNAL', error.name, match(c.req.path)?.route);
   });
 
   return {
@@ -157,12 +156,20 @@ function resolveRoute(route: RouteConfig, index: number, config: GatewayConfig, 
   const limits = { ...config.limits, ...route.limits };
   const common = { config: route, maxBodyBytes: limits.maxBodyBytes ?? MAX_BODY_BYTES, timeoutMs: limits.upstreamTimeoutMs ?? UPSTREAM_TIMEOUT_MS };
   if (typeof route.upstream === 'string') {
-    const send = options.fetch ?? ((request: Request) => fetch(request));
+    const send: UpstreamSend = options.fetch ?? ((url, init) => fetch(url, init as RequestInit));
     return { ...common, base: new URL(route.upstream), send };
   }
   const binding = options.services?.[route.upstream.service];
   if (!binding) throw new Error(`routes[${index}].upstream.service: no service binding named "${route.upstream.service}"`);
-  return { ...common, base: new URL(route.upstream.url ?? 'http://upstream/'), send: (request) => binding.fetch(request) };
+  return { ...common, base: new URL(route.upstream.url ?? 'http://upstream/'), send: (url, init) => binding.fetch(url, init as RequestInit) };
+}
+
+/** The query part of a URL string, `?` included, without parsing the whole URL again. */
+function searchOf(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return '';
+  const hash = url.indexOf('#', q);
+  return hash < 0 ? url.slice(q) : url.slice(q, hash);
 }
 
 function waitUntil(c: { executionCtx: unknown }, pending: Promise<void>): void {

@@ -9,8 +9,23 @@
 import { limitBody } from './body-limit.ts';
 import type { ErrorCode } from './errors.ts';
 
-/** Sends a request to an upstream: the runtime's fetch, or a Workers service binding's. */
-export type UpstreamSend = (request: Request) => Promise<Response>;
+/** What the proxy hands to an upstream port: the arguments of `fetch(url, init)`. */
+export interface UpstreamInit {
+  method: string;
+  headers: Headers;
+  body: ReadableStream<Uint8Array> | null;
+  signal: AbortSignal;
+  redirect: 'manual';
+  /** Required by the Fetch standard for stream bodies; ignored by workerd. */
+  duplex?: 'half';
+}
+
+/**
+ * Sends a request to an upstream: the runtime's fetch, a Workers service binding's, or the Node port.
+ * Takes fetch's arguments rather than a Request: building a Request per call costs tens of microseconds
+ * on Node, and every port's underlying API accepts (url, init).
+ */
+export type UpstreamSend = (url: URL, init: UpstreamInit) => Promise<Response>;
 
 export interface ProxyRequest {
   url: URL;
@@ -27,31 +42,29 @@ export interface ProxyRequest {
 export type ProxyResult = { ok: true; response: Response } | { ok: false; code: ErrorCode | 'ERR_CLIENT_CLOSED'; detail: string };
 
 export async function proxy(send: UpstreamSend, req: ProxyRequest): Promise<ProxyResult> {
-  const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(new Error('upstream timeout')), req.timeoutMs);
+  // One controller for both reasons to stop: cheaper than AbortSignal.any, which costs ~20 us per call on Node.
+  const abort = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => { timedOut = true; abort.abort(new Error('upstream timeout')); }, req.timeoutMs);
+  const onCallerGone = () => abort.abort(req.signal.reason);
+  if (req.signal.aborted) onCallerGone();
+  else req.signal.addEventListener('abort', onCallerGone, { once: true });
   // Runtimes report a failed body stream as a generic fetch error, so the limit is remembered here.
   let exceeded = false;
   const body = req.body && !req.headers.has('content-length')
     ? limitBody(req.body, req.maxBodyBytes, () => { exceeded = true; })
     : req.body;
   try {
-    const upstreamRequest = new Request(req.url, {
-      method: req.method,
-      headers: req.headers,
-      body,
-      redirect: 'manual',
-      signal: AbortSignal.any([req.signal, timeout.signal]),
-      // Streams as request bodies need half duplex (Fetch standard); workerd ignores the member.
-      ...(body ? { duplex: 'half' } : {}),
-    } as RequestInit);
-    const response = await send(upstreamRequest);
-    return { ok: true, response };
+    const init: UpstreamInit = { method: req.method, headers: req.headers, body, signal: abort.signal, redirect: 'manual' };
+    if (body) init.duplex = 'half';
+    return { ok: true, response: await send(req.url, init) };
   } catch (error) {
     if (req.signal.aborted) return { ok: false, code: 'ERR_CLIENT_CLOSED', detail: 'caller closed the connection' };
-    if (timeout.signal.aborted) return { ok: false, code: 'ERR_UPSTREAM_TIMEOUT', detail: `no response headers within ${req.timeoutMs} ms` };
+    if (timedOut) return { ok: false, code: 'ERR_UPSTREAM_TIMEOUT', detail: `no response headers within ${req.timeoutMs} ms` };
     if (exceeded) return { ok: false, code: 'ERR_BODY_TOO_LARGE', detail: `streamed body exceeded ${req.maxBodyBytes} bytes` };
     return { ok: false, code: 'ERR_UPSTREAM_UNREACHABLE', detail: describe(error) };
   } finally {
+    // Once headers are in, only the caller can stop the stream; the timer no longer applies.
     clearTimeout(timer);
   }
 }

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { serve } from '@hono/node-server';
 import type { HttpBindings } from '@hono/node-server';
 import { createGateway, type Gateway, type GatewayOptions } from '../gateway/app.ts';
+import { nodeUpstreamFetch } from './node-upstream.ts';
 import { listeningLine } from './serve-options.ts';
 
 export interface NodeServer {
@@ -34,7 +35,10 @@ export function serveNode(gateway: Gateway, { port, hostname }: { port: number; 
   });
 }
 
-/** Reads and validates a config file, then builds the gateway (throws ConfigError listing every problem). */
+/**
+ * Reads and validates a config file, then builds the gateway (throws ConfigError listing every problem).
+ * Upstream requests go through node:http unless `options.fetch` says otherwise (see node-upstream.ts).
+ */
 export async function gatewayFromFile(path: string, options?: GatewayOptions): Promise<Gateway> {
-  return createGateway(await readFile(path, 'utf8'), options);
+  return createGateway(await readFile(path, 'utf8'), { fetch: nodeUpstreamFetch(), ...options });
 }

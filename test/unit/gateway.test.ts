@@ -14,7 +14,12 @@ const base: GatewayConfigInput = {
 /** An upstream that records what it received and answers with a function of the request. */
 function upstream(answer: (req: Request) => Response | Promise<Response> = () => new Response('ok')) {
   const seen: Request[] = [];
-  return { seen, fetch: async (req: Request) => { seen.push(req); return answer(req); } };
+  const fetch = async (url: URL | string, init?: RequestInit) => {
+    const req = new Request(url, init);
+    seen.push(req);
+    return answer(req);
+  };
+  return { seen, fetch };
 }
 
 function gateway(up = upstream(), services = {}) {

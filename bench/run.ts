@@ -1,0 +1,126 @@
+/**
+ * `npm run bench`: a bounded loopback load test of the Node entry.
+ * Three processes share the machine: a minimal upstream, the gateway (`portcullis serve`, audit to stdout
+ * piped to /dev/null as in production logging) and autocannon in this process. Direct and gateway runs
+ * alternate so drift on a noisy machine hits both; only ratios from this one run are reported.
+ * Also reports the Workers bundle size from `wrangler deploy --dry-run`.
+ * Options: --duration SECONDS (per round, default 6), --rounds N (default 2), --connections N (default 32),
+ *          --no-append (print only, do not append to bench/RESULTS.md).
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import autocannon from 'autocannon';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const args = process.argv.slice(2);
+const option = (name: string, fallback: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const duration = option('duration', 6);
+const rounds = option('rounds', 2);
+const connections = option('connections', 32);
+const append = !args.includes('--no-append');
+
+const UPSTREAM_PORT = 18931;
+const GATEWAY_PORT = 18932;
+
+function start(command: string, argv: string[], readyText: string, stdout: 'ignore' | 'inherit' = 'ignore'): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, argv, { cwd: root, stdio: ['ignore', stdout, 'pipe'] });
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`${argv.join(' ')} did not start: ${err}`)), 20_000);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      err += chunk;
+      if (err.includes(readyText)) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${argv.join(' ')} exited with ${code}: ${err}`)));
+  });
+}
+
+interface Sample { rps: number; p50: number; p99: number }
+
+async function load(url: string, seconds: number): Promise<Sample> {
+  const result = await autocannon({ url, connections, duration: seconds, method: 'POST', body: '{"jsonrpc":"2.0","id":1,"method":"tools/call"}', headers: { 'content-type': 'application/json' } });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+function mean(samples: Sample[]): Sample {
+  const avg = (f: (s: Sample) => number) => samples.reduce((a, s) => a + f(s), 0) / samples.length;
+  return { rps: avg((s) => s.rps), p50: avg((s) => s.p50), p99: avg((s) => s.p99) };
+}
+
+function bundleSize(): { raw: number; gzip: number } | undefined {
+  if (!existsSync(join(root, 'wrangler.toml'))) return undefined;
+  const out = mkdtempSync(join(tmpdir(), 'portcullis-bundle-'));
+  try {
+    execFileSync(process.execPath, [join(root, 'node_modules/wrangler/bin/wrangler.js'), 'deploy', '--dry-run', '--outdir', out], {
+      cwd: root, stdio: 'ignore', env: { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_SEND_ERROR_REPORTS: 'false' },
+    });
+    const files = readdirSync(out).filter((f) => f.endsWith('.js'));
+    const bytes = Buffer.concat(files.map((f) => readFileSync(join(out, f))));
+    return { raw: files.reduce((a, f) => a + statSync(join(out, f)).size, 0), gzip: gzipSync(bytes).length };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+const children: ChildProcess[] = [];
+const stopAll = () => { for (const child of children) child.kill('SIGTERM'); };
+process.on('exit', stopAll);
+
+try {
+  const configDir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
+  const configPath = join(configDir, 'bench.json');
+  writeFileSync(configPath, JSON.stringify({
+    publicUrl: `http://127.0.0.1:${GATEWAY_PORT}`,
+    routes: [{ path: '/mcp', protocol: 'mcp', upstream: `http://127.0.0.1:${UPSTREAM_PORT}/mcp`, public: true }],
+  }));
+  children.push(await start(process.execPath, ['bench/upstream.ts', String(UPSTREAM_PORT)], 'bench upstream listening'));
+  children.push(await start(process.execPath, ['src/cli/main.ts', 'serve', '--config', configPath, '--port', String(GATEWAY_PORT)], 'portcullis listening'));
+
+  const direct = `http://127.0.0.1:${UPSTREAM_PORT}/mcp`;
+  const gateway = `http://127.0.0.1:${GATEWAY_PORT}/mcp`;
+  await load(direct, 2); // warm-up: JIT, connection pools
+  await load(gateway, 2);
+  const d: Sample[] = [];
+  const g: Sample[] = [];
+  for (let i = 0; i < rounds; i++) {
+    d.push(await load(direct, duration));
+    g.push(await load(gateway, duration));
+  }
+  const dm = mean(d);
+  const gm = mean(g);
+  const ratio = gm.rps / dm.rps;
+  const size = bundleSize();
+
+  const row = (name: string, s: Sample) => `| ${name} | ${Math.round(s.rps)} | ${s.p50.toFixed(1)} | ${s.p99.toFixed(1)} |`;
+  const lines = [
+    `### ${new Date().toISOString()} — public route, Node ${process.version}, ${cpus().length} cores`,
+    '',
+    `Command: \`npm run bench -- --duration ${duration} --rounds ${rounds} --connections ${connections}\``,
+    '',
+    '| target | req/s | p50 ms | p99 ms |',
+    '|---|---|---|---|',
+    row('upstream direct', dm),
+    row('through gateway (public route)', gm),
+    '',
+    `Ratio gateway/direct: **${(ratio * 100).toFixed(1)}%** of direct throughput (target >= 70%).`,
+    size ? `Workers bundle (wrangler deploy --dry-run): ${(size.raw / 1024).toFixed(1)} KiB raw, **${(size.gzip / 1024).toFixed(1)} KiB gzip** (target <= 200 KiB).` : 'Workers bundle: wrangler.toml not found, not measured.',
+    '',
+  ];
+  console.log(lines.join('\n'));
+  console.log(`ratio ${(ratio * 100).toFixed(1)}% (gateway ${Math.round(gm.rps)} req/s / direct ${Math.round(dm.rps)} req/s)`);
+  if (append) appendFileSync(join(root, 'bench/RESULTS.md'), `\n${lines.join('\n')}`);
+  rmSync(configDir, { recursive: true, force: true });
+} finally {
+  stopAll();
+}
