@@ -12,8 +12,11 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authe
 /** Credentials a caller may present; none of them crosses the gateway. */
 const INBOUND_CREDENTIALS = ['authorization', 'cookie', 'dpop', 'workload-identity-token', 'workload-proof-token', 'signature', 'signature-input', 'txn-token'];
 
-/** Caller-supplied forwarding fields; replaced by the gateway's own. */
-const FORWARDING = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-forwarded-prefix', 'x-real-ip'];
+/**
+ * Caller-supplied forwarding and client-address fields; replaced by the gateway's own. On Workers the edge
+ * sets `CF-Connecting-IP`, which the entry reads as the client address; upstreams get it as X-Forwarded-For.
+ */
+const FORWARDING = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-forwarded-prefix', 'x-real-ip', 'cf-connecting-ip', 'true-client-ip', 'x-client-ip'];
 
 function dropHopByHop(headers: Headers): void {
   const named = headers.get('connection');

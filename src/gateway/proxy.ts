@@ -49,15 +49,23 @@ export async function proxy(send: UpstreamSend, req: ProxyRequest): Promise<Prox
   const onCallerGone = () => abort.abort(req.signal.reason);
   if (req.signal.aborted) onCallerGone();
   else req.signal.addEventListener('abort', onCallerGone, { once: true });
-  // Runtimes report a failed body stream as a generic fetch error, so the limit is remembered here.
+  // Runtimes report a failed body stream as a generic fetch error, so the limit is remembered here. The
+  // exchange is also aborted: workerd ends the upstream request cleanly when its body stream errors, so
+  // without the abort the upstream would take a truncated body for a complete one.
   let exceeded = false;
   const body = req.body && !req.headers.has('content-length')
-    ? limitBody(req.body, req.maxBodyBytes, () => { exceeded = true; })
+    ? limitBody(req.body, req.maxBodyBytes, () => { exceeded = true; abort.abort(new RangeError('request body over the limit')); })
     : req.body;
   try {
     const init: UpstreamInit = { method: req.method, headers: req.headers, body, signal: abort.signal, redirect: 'manual' };
     if (body) init.duplex = 'half';
-    return { ok: true, response: await send(req.url, init) };
+    const response = await send(req.url, init);
+    if (exceeded) {
+      // The upstream answered although the body was cut short: its answer is for a truncated request.
+      response.body?.cancel().catch(() => {});
+      return { ok: false, code: 'ERR_BODY_TOO_LARGE', detail: `streamed body exceeded ${req.maxBodyBytes} bytes` };
+    }
+    return { ok: true, response };
   } catch (error) {
     if (req.signal.aborted) return { ok: false, code: 'ERR_CLIENT_CLOSED', detail: 'caller closed the connection' };
     if (timedOut) return { ok: false, code: 'ERR_UPSTREAM_TIMEOUT', detail: `no response headers within ${req.timeoutMs} ms` };

@@ -99,6 +99,23 @@ describe('gateway pipeline (in-process)', () => {
     expect(await res.json()).toMatchObject({ code: 'ERR_BODY_TOO_LARGE' });
   });
 
+  it('answers 413 even when the upstream answers a body that was cut short at the limit', async () => {
+    // workerd ends an upstream request normally when its body stream errors; the upstream then sees a
+    // truncated body as complete. The gateway must not relay that answer.
+    let upstreamSignal: AbortSignal | undefined;
+    const up = upstream(async (req) => {
+      upstreamSignal = req.signal;
+      await req.text().catch(() => '');
+      return new Response('accepted a truncated body');
+    });
+    const { gw } = gateway(up);
+    const body = new ReadableStream({ start(c) { c.enqueue(new Uint8Array(10)); c.enqueue(new Uint8Array(10)); c.close(); } });
+    const res = await gw.fetch(new Request('http://127.0.0.1/api', { method: 'POST', body, duplex: 'half' } as RequestInit));
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ code: 'ERR_BODY_TOO_LARGE' });
+    expect(upstreamSignal?.aborted).toBe(true);
+  });
+
   it('answers 504 when the upstream sends no headers in time, and aborts the upstream request', async () => {
     let aborted = false;
     const up = upstream((req) => new Promise((_, reject) => req.signal.addEventListener('abort', () => { aborted = true; reject(req.signal.reason); })));

@@ -25,6 +25,9 @@ describe('upstreamRequestHeaders', () => {
     'x-forwarded-proto': 'http',
     'x-forwarded-prefix': '/evil',
     'x-real-ip': '6.6.6.6',
+    'cf-connecting-ip': '6.6.6.6',
+    'true-client-ip': '6.6.6.6',
+    'x-client-ip': '6.6.6.6',
     host: 'gw.example',
     'accept-encoding': 'gzip, br',
     'mcp-protocol-version': '2025-11-25',
@@ -47,7 +50,7 @@ describe('upstreamRequestHeaders', () => {
     expect(out.get('x-forwarded-prefix')).toBe('/mcp');
     expect(out.get('x-forwarded-for')).toBe('10.0.0.7');
     expect(out.has('forwarded')).toBe(false);
-    expect(out.has('x-real-ip')).toBe(false);
+    for (const name of ['x-real-ip', 'cf-connecting-ip', 'true-client-ip', 'x-client-ip']) expect(out.has(name), name).toBe(false);
     expect(out.has('host')).toBe(false);
   });
 
