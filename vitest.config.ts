@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { workersProject } from './test/workers/project.ts';
 
 /**
  * One `vitest run` covers every project; test/runtime-summary.ts prints pass/fail counts per project.
@@ -9,8 +10,22 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
+    reporters: ['default', './test/runtime-summary.ts'],
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' } },
+      workersProject,
+      { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], environment: 'node' } },
+      ...(['node', 'workerd', 'deno', 'bun'] as const).map((runtime) => ({
+        test: {
+          name: `conformance:${runtime}`,
+          include: ['test/conformance/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/conformance/global-setup.ts'],
+          provide: { conformanceRuntime: runtime },
+          testTimeout: 20_000,
+          hookTimeout: 90_000,
+        },
+      })),
     ],
   },
 });

@@ -27,3 +27,22 @@ export const MAX_CONFIG_BYTES = 1024 * 1024;
 
 /** Entries kept by an in-memory store before the oldest are evicted, so one process stays bounded. */
 export const MEMORY_STORE_MAX_ENTRIES = 100_000;
+
+/** Durable Object state (runtime/durable-state.ts). Keys are hashes or opaque ids (state/ports.ts); 512 characters is ample and keeps one row, and SQL, bounded. */
+export const MAX_STATE_KEY_LENGTH = 512;
+
+/** Stored JSON text per value. A row may hold 2 MB in a SQLite Durable Object; 512 Ki UTF-16 units stay under
+ * that even at 3 UTF-8 bytes each. Cached claims, key sets and decisions are far smaller. */
+export const MAX_STATE_VALUE_LENGTH = 512 * 1024;
+
+/** Default shard count: 16 objects give room for well over ten thousand state calls per second. */
+export const DEFAULT_STATE_SHARDS = 16;
+
+/** Upper bound on shards, to catch a mistyped option rather than to model a real limit. */
+export const MAX_STATE_SHARDS = 4096;
+
+/** Expired rows are ignored on read at once; the alarm that deletes them runs at most this often. */
+export const STATE_PURGE_INTERVAL_MS = 60_000;
+
+/** Rows deleted per alarm run, so one run stays short; a full batch brings the next run forward. */
+export const STATE_PURGE_BATCH = 10_000;

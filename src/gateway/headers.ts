@@ -38,6 +38,11 @@ export function upstreamRequestHeaders(inbound: Headers, ctx: ForwardContext): H
   dropHopByHop(headers);
   for (const name of INBOUND_CREDENTIALS) headers.delete(name);
   for (const name of FORWARDING) headers.delete(name);
+  // Cloudflare's `CF-*` request fields describe the caller's edge connection; a caller elsewhere can forge
+  // them, and on Cloudflare they describe the hop into the gateway, not facts the upstream should rely on.
+  const cf: string[] = [];
+  headers.forEach((_, name) => { if (name.startsWith('cf-')) cf.push(name); });
+  for (const name of cf) headers.delete(name);
   headers.delete('host'); // derived from the upstream URL by fetch
   // Ask for identity: every runtime's fetch decodes compressed bodies but keeps Content-Encoding, which a
   // pass-through proxy would then repeat to its caller for a body that is no longer encoded.

@@ -28,6 +28,8 @@ describe('upstreamRequestHeaders', () => {
     'cf-connecting-ip': '6.6.6.6',
     'true-client-ip': '6.6.6.6',
     'x-client-ip': '6.6.6.6',
+    'cf-ipcountry': 'XX',
+    'cf-ray': 'forged',
     host: 'gw.example',
     'accept-encoding': 'gzip, br',
     'mcp-protocol-version': '2025-11-25',
@@ -50,7 +52,7 @@ describe('upstreamRequestHeaders', () => {
     expect(out.get('x-forwarded-prefix')).toBe('/mcp');
     expect(out.get('x-forwarded-for')).toBe('10.0.0.7');
     expect(out.has('forwarded')).toBe(false);
-    for (const name of ['x-real-ip', 'cf-connecting-ip', 'true-client-ip', 'x-client-ip']) expect(out.has(name), name).toBe(false);
+    for (const name of ['x-real-ip', 'cf-connecting-ip', 'true-client-ip', 'x-client-ip', 'cf-ipcountry', 'cf-ray']) expect(out.has(name), name).toBe(false);
     expect(out.has('host')).toBe(false);
   });
 
