@@ -6,19 +6,15 @@
  *
  * Tests import `startDemoUpstreams({ port: 0 })` instead.
  */
-import { serve } from '@hono/node-server';
-import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { createA2aHandler } from './a2a-agent.ts';
 import { createMcpHandler } from './mcp-server.ts';
+import { listen, type NodeServer } from '../../src/runtime/node.ts';
 
 export const DEFAULT_DEMO_PORT = 8788;
 const HOSTNAME = '127.0.0.1';
 
-export interface DemoUpstreams {
-  port: number;
-  close(): Promise<void>;
-}
+export type DemoUpstreams = NodeServer;
 
 /** One handler for both demos, dispatched on the first path segment. */
 export function demoHandler(): (request: Request) => Promise<Response> {
@@ -33,20 +29,7 @@ export function demoHandler(): (request: Request) => Promise<Response> {
 }
 
 export function startDemoUpstreams({ port = DEFAULT_DEMO_PORT }: { port?: number } = {}): Promise<DemoUpstreams> {
-  const handler = demoHandler();
-  return new Promise((resolve, reject) => {
-    const server = serve({ port, hostname: HOSTNAME, fetch: handler }, (info: AddressInfo) => {
-      resolve({
-        port: info.port,
-        close: () => new Promise((done) => {
-          server.close(() => done());
-          // Open SSE streams would otherwise hold close() until they end.
-          (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-        }),
-      });
-    });
-    server.once('error', reject);
-  });
+  return listen(demoHandler(), { port, hostname: HOSTNAME });
 }
 
 function parsePort(args: string[]): number {

@@ -7,7 +7,7 @@
 import { Hono } from 'hono';
 import type { AuditEvent, AuditSink } from '../audit/event.ts';
 import { noopSink, stdoutSink } from '../audit/sinks.ts';
-import { assertConfig } from '../config/load.ts';
+import { assertConfig, ConfigError } from '../config/load.ts';
 import type { GatewayConfig, GatewayConfigInput, RouteConfig } from '../config/schema.ts';
 import { MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_HEADER_COUNT, REQUEST_ID_PATTERN, UPSTREAM_TIMEOUT_MS } from '../limits.ts';
 import { memoryState } from '../state/memory.ts';
@@ -55,7 +55,7 @@ export interface Gateway {
 
 /**
  * Builds a gateway from config (validated here; throws ConfigError listing every problem) and ports.
- * Also throws when a route names a service binding that `options.services` lacks.
+ * Also throws ConfigError when a route names a service binding that `options.services` lacks.
  */
 export function createGateway(input: GatewayConfigInput | GatewayConfig | string, options: GatewayOptions = {}): Gateway {
   const config = assertConfig(input);
@@ -160,7 +160,7 @@ function resolveRoute(route: RouteConfig, index: number, config: GatewayConfig, 
     return { ...common, base: new URL(route.upstream), send };
   }
   const binding = options.services?.[route.upstream.service];
-  if (!binding) throw new Error(`routes[${index}].upstream.service: no service binding named "${route.upstream.service}"`);
+  if (!binding) throw new ConfigError([{ path: `routes[${index}].upstream.service`, message: `no service binding named "${route.upstream.service}"` }]);
   return { ...common, base: new URL(route.upstream.url ?? 'http://upstream/'), send: (url, init) => binding.fetch(url, init as RequestInit) };
 }
 

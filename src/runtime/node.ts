@@ -12,27 +12,29 @@ export interface NodeServer {
   close(): Promise<void>;
 }
 
-export function serveNode(gateway: Gateway, { port, hostname }: { port: number; hostname: string }): Promise<NodeServer> {
+/** Serves any Web-standard handler on Node; `close()` also ends open streams (SSE) instead of waiting for them. */
+export function listen(
+  handler: (request: Request, env: HttpBindings) => Response | Promise<Response>,
+  { port, hostname }: { port: number; hostname: string },
+): Promise<NodeServer> {
   return new Promise((resolve, reject) => {
-    const server = serve(
-      {
-        port,
-        hostname,
-        fetch: (request, env) => gateway.fetch(request, { clientAddress: (env as HttpBindings).incoming.socket.remoteAddress }),
-      },
-      (info: AddressInfo) => {
-        console.error(listeningLine('node', hostname, info.port));
-        resolve({
-          port: info.port,
-          close: () => new Promise((done) => {
-            server.close(() => done());
-            (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-          }),
-        });
-      },
-    );
+    const server = serve({ port, hostname, fetch: (request, env) => handler(request, env as HttpBindings) }, (info: AddressInfo) => {
+      resolve({
+        port: info.port,
+        close: () => new Promise((done) => {
+          server.close(() => done());
+          (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+        }),
+      });
+    });
     server.once('error', reject);
   });
+}
+
+export async function serveNode(gateway: Gateway, options: { port: number; hostname: string }): Promise<NodeServer> {
+  const server = await listen((request, env) => gateway.fetch(request, { clientAddress: env.incoming.socket.remoteAddress }), options);
+  console.error(listeningLine('node', options.hostname, server.port));
+  return server;
 }
 
 /**

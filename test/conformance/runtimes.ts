@@ -149,19 +149,25 @@ export interface StartedGateway {
 
 const LISTENING = /portcullis listening on http:\/\/[^\s:]+:(\d+)/;
 
+/** Writes `config` to a fresh temp folder and spawns the gateway on `runtime` with it. */
+async function spawnGateway(runtime: Runtime, config: unknown, purpose: string): Promise<{ dir: string; port: number; proc: RunningProcess }> {
+  const dir = mkdtempSync(join(tmpdir(), `portcullis-${purpose}-${runtime}-`));
+  const json = JSON.stringify(config);
+  const path = join(dir, 'portcullis.config.json');
+  writeFileSync(path, json);
+  // Node, Deno and Bun take port 0 and report the port they got; wrangler needs concrete ports.
+  const port = runtime === 'workerd' ? await freePortInRange() : 0;
+  const inspectorPort = runtime === 'workerd' ? await freePortInRange() : 0;
+  const [command, args] = commandFor(runtime, { path, json }, port, inspectorPort, join(dir, 'state'));
+  return { dir, port, proc: spawnGroup(command, args) };
+}
+
 /**
  * Starts the gateway with `config` on `runtime` and waits until /healthz answers 200.
  * Node, Deno and Bun listen on port 0 and report the port they got; wrangler needs a concrete port.
  */
 export async function startGateway(runtime: Runtime, config: unknown): Promise<StartedGateway> {
-  const dir = mkdtempSync(join(tmpdir(), `portcullis-conformance-${runtime}-`));
-  const json = JSON.stringify(config);
-  const path = join(dir, 'portcullis.config.json');
-  writeFileSync(path, json);
-  const port = runtime === 'workerd' ? await freePortInRange() : 0;
-  const inspectorPort = runtime === 'workerd' ? await freePortInRange() : 0;
-  const [command, args] = commandFor(runtime, { path, json }, port, inspectorPort, join(dir, 'state'));
-  const proc = spawnGroup(command, args);
+  const { dir, port, proc } = await spawnGateway(runtime, config, 'conformance');
   const stop = async () => {
     await proc.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -212,14 +218,7 @@ export interface RefusalOutcome {
  * answers (or logs) and the process is stopped afterwards.
  */
 export async function startExpectingRefusal(runtime: Runtime, config: unknown): Promise<RefusalOutcome> {
-  const dir = mkdtempSync(join(tmpdir(), `portcullis-refusal-${runtime}-`));
-  const json = JSON.stringify(config);
-  const path = join(dir, 'portcullis.config.json');
-  writeFileSync(path, json);
-  const port = runtime === 'workerd' ? await freePortInRange() : 0;
-  const inspectorPort = runtime === 'workerd' ? await freePortInRange() : 0;
-  const [command, args] = commandFor(runtime, { path, json }, port, inspectorPort, join(dir, 'state'));
-  const proc = spawnGroup(command, args);
+  const { dir, port, proc } = await spawnGateway(runtime, config, 'refusal');
   try {
     if (runtime !== 'workerd') {
       const code = await Promise.race([proc.exited, delay(STARTUP_TIMEOUT_MS[runtime]).then(() => 'timeout' as const)]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createGateway, memorySink, type GatewayConfigInput } from '../../src/index.ts';
+import { ConfigError, createGateway, memorySink, type GatewayConfigInput } from '../../src/index.ts';
 
 const base: GatewayConfigInput = {
   publicUrl: 'https://gw.example',
@@ -50,6 +50,7 @@ describe('gateway pipeline (in-process)', () => {
   });
 
   it('refuses to build when a route names a service binding that is not provided', () => {
+    expect(() => createGateway(base, { services: {} })).toThrow(ConfigError);
     expect(() => createGateway(base, { services: {} })).toThrow('routes[2].upstream.service: no service binding named "AGENT"');
   });
 
