@@ -25,7 +25,19 @@ export interface UpstreamInit {
  * Takes fetch's arguments rather than a Request: building a Request per call costs tens of microseconds
  * on Node, and every port's underlying API accepts (url, init).
  */
-export type UpstreamSend = (url: URL, init: UpstreamInit) => Promise<Response>;
+export type UpstreamSend = (url: URL, init: UpstreamInit) => Promise<UpstreamResponse>;
+
+/**
+ * What an upstream port answers: the parts of a Response the proxy reads. A fetch Response fits; the Node
+ * port returns a plain object, because on Node every extra Response object the body passes through costs
+ * a full undici Response (the gateway builds the one it returns itself).
+ */
+export interface UpstreamResponse {
+  status: number;
+  statusText: string;
+  headers: Headers;
+  body: ReadableStream<Uint8Array> | null;
+}
 
 export interface ProxyRequest {
   url: URL;
@@ -39,7 +51,7 @@ export interface ProxyRequest {
   maxBodyBytes: number;
 }
 
-export type ProxyResult = { ok: true; response: Response } | { ok: false; code: ErrorCode | 'ERR_CLIENT_CLOSED'; detail: string };
+export type ProxyResult = { ok: true; response: UpstreamResponse } | { ok: false; code: ErrorCode | 'ERR_CLIENT_CLOSED'; detail: string };
 
 export async function proxy(send: UpstreamSend, req: ProxyRequest): Promise<ProxyResult> {
   // One controller for both reasons to stop: cheaper than AbortSignal.any, which costs ~20 us per call on Node.
