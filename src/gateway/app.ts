@@ -15,7 +15,7 @@ import type { StatePorts } from '../state/ports.ts';
 import { declaredLengthExceeds } from './body-limit.ts';
 import { errorResponse, errorSpec, type ErrorCode } from './errors.ts';
 import { downstreamResponseHeaders, headerBytes, upstreamRequestHeaders } from './headers.ts';
-import { proxy, type UpstreamSend } from './proxy.ts';
+import { fetchSend, proxy, type UpstreamSend } from './proxy.ts';
 import { routeMatcher, upstreamUrl } from './routes.ts';
 
 /** Something with a fetch method: a Workers service binding, or any in-process handler. */
@@ -69,23 +69,26 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
   config.routes.forEach((route, i) => routes.set(route, resolveRoute(route, i, config, options)));
   const match = routeMatcher(config.routes);
 
-  const app = new Hono<{ Bindings: ConnectionInfo | undefined; Variables: { requestId: string; started: number } }>();
+  const app = new Hono<{ Bindings: ConnectionInfo | undefined; Variables: { requestId: string; started: number; path: string } }>();
 
   app.use(async (c, next) => {
     const inbound = c.req.header('x-request-id');
     c.set('requestId', inbound && REQUEST_ID_PATTERN.test(inbound) ? inbound : crypto.randomUUID());
     c.set('started', Date.now());
+    // Routing uses the path exactly as it arrived (percent-encoding kept): a decoded path would turn
+    // `..%5C` into a traversal once the upstream URL is rebuilt (WHATWG URLs read `\` as `/`).
+    c.set('path', rawPathname(c.req.url));
     await next();
   });
 
-  type Ctx = { req: { raw: Request; path: string }; env: ConnectionInfo | undefined; executionCtx: unknown; get(key: 'started'): number };
+  type Ctx = { req: { raw: Request }; env: ConnectionInfo | undefined; executionCtx: unknown; get(key: 'started'): number; get(key: 'path'): string };
   const record = (c: Ctx, event: Omit<AuditEvent, 'time' | 'method' | 'path' | 'client' | 'durationMs'>) => {
     const req = c.req.raw;
     const started = c.get('started') ?? Date.now();
     const pending = audit.emit({
       time: new Date(started).toISOString(),
       method: req.method,
-      path: c.req.path,
+      path: c.get('path') ?? rawPathname(req.url),
       ...(c.env?.clientAddress ? { client: c.env.clientAddress } : {}),
       durationMs: Date.now() - started,
       ...event,
@@ -101,7 +104,7 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
   app.use(async (c, next) => {
     const { bytes, count } = headerBytes(c.req.raw.headers);
     if (bytes > maxHeaderBytes || count > maxHeaderCount) {
-      return fail(c, c.get('requestId'), 'ERR_HEADERS_TOO_LARGE', `${count} fields, ${bytes} bytes`, match(c.req.path)?.route);
+      return fail(c, c.get('requestId'), 'ERR_HEADERS_TOO_LARGE', `${count} fields, ${bytes} bytes`, match(c.get('path'))?.route);
     }
     await next();
   });
@@ -111,16 +114,18 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
   app.all('*', async (c) => {
     const requestId = c.get('requestId');
     const req = c.req.raw;
-    const found = match(c.req.path);
+    const found = match(c.get('path'));
     if (!found) return fail(c, requestId, 'ERR_ROUTE_NOT_FOUND', 'no route');
     const route = routes.get(found.route)!;
     const routeTag = { route: route.config.path, protocol: route.config.protocol };
+    const target = upstreamUrl(route.base, found.rest, searchOf(req.url));
+    if (!target) return fail(c, requestId, 'ERR_PATH_INVALID', 'encoded separator or control character in the path', route.config);
 
     // Authentication and authorization stages land here; config validation guarantees only public routes exist today.
     if (declaredLengthExceeds(req.headers, route.maxBodyBytes)) return fail(c, requestId, 'ERR_BODY_TOO_LARGE', `declared length over ${route.maxBodyBytes}`, route.config);
 
     const result = await proxy(route.send, {
-      url: upstreamUrl(route.base, found.rest, searchOf(req.url)),
+      url: target,
       method: req.method,
       headers: upstreamRequestHeaders(req.headers, { requestId, publicUrl, prefix: route.config.path, ...(c.env?.clientAddress ? { clientAddress: c.env.clientAddress } : {}) }),
       body: req.method === 'GET' || req.method === 'HEAD' ? null : req.body,
@@ -142,7 +147,7 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
   });
 
   app.onError((error, c) => {
-    return fail(c, c.get('requestId') ?? crypto.randomUUID(), 'ERR_INTERNAL', error.name, match(c.req.path)?.route);
+    return fail(c, c.get('requestId') ?? crypto.randomUUID(), 'ERR_INTERNAL', error.name, match(c.get('path') ?? rawPathname(c.req.url))?.route);
   });
 
   return {
@@ -156,12 +161,24 @@ function resolveRoute(route: RouteConfig, index: number, config: GatewayConfig, 
   const limits = { ...config.limits, ...route.limits };
   const common = { config: route, maxBodyBytes: limits.maxBodyBytes ?? MAX_BODY_BYTES, timeoutMs: limits.upstreamTimeoutMs ?? UPSTREAM_TIMEOUT_MS };
   if (typeof route.upstream === 'string') {
-    const send: UpstreamSend = options.fetch ?? ((url, init) => fetch(url, init as RequestInit));
+    const send: UpstreamSend = options.fetch ?? fetchSend((url, init) => fetch(url, init));
     return { ...common, base: new URL(route.upstream), send };
   }
   const binding = options.services?.[route.upstream.service];
   if (!binding) throw new ConfigError([{ path: `routes[${index}].upstream.service`, message: `no service binding named "${route.upstream.service}"` }]);
-  return { ...common, base: new URL(route.upstream.url ?? 'http://upstream/'), send: (url, init) => binding.fetch(url, init as RequestInit) };
+  return { ...common, base: new URL(route.upstream.url ?? 'http://upstream/'), send: fetchSend((url, init) => binding.fetch(url, init)) };
+}
+
+/** The path of an absolute URL string as serialised (percent-encoding kept, dot segments already resolved). */
+function rawPathname(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start < 0) return '/';
+  let end = url.length;
+  for (const stop of ['?', '#']) {
+    const i = url.indexOf(stop, start);
+    if (i >= 0 && i < end) end = i;
+  }
+  return url.slice(start, end);
 }
 
 /** The query part of a URL string, `?` included, without parsing the whole URL again. */

@@ -8,6 +8,7 @@ import type { Protocol } from '../config/schema.ts';
 
 export type ErrorCode =
   | 'ERR_ROUTE_NOT_FOUND'
+  | 'ERR_PATH_INVALID'
   | 'ERR_HEADERS_TOO_LARGE'
   | 'ERR_BODY_TOO_LARGE'
   | 'ERR_UPSTREAM_TIMEOUT'
@@ -23,6 +24,7 @@ interface ErrorSpec {
 
 const ERRORS: Record<ErrorCode, ErrorSpec> = {
   ERR_ROUTE_NOT_FOUND: { status: 404, title: 'No route matches this path', decision: 'deny' },
+  ERR_PATH_INVALID: { status: 400, title: 'Ambiguous request path', decision: 'deny' },
   ERR_HEADERS_TOO_LARGE: { status: 431, title: 'Request header fields too large', decision: 'deny' },
   ERR_BODY_TOO_LARGE: { status: 413, title: 'Request body too large', decision: 'deny' },
   ERR_UPSTREAM_TIMEOUT: { status: 504, title: 'Upstream did not answer in time', decision: 'error' },

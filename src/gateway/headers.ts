@@ -44,8 +44,8 @@ export function upstreamRequestHeaders(inbound: Headers, ctx: ForwardContext): H
   headers.forEach((_, name) => { if (name.startsWith('cf-')) cf.push(name); });
   for (const name of cf) headers.delete(name);
   headers.delete('host'); // derived from the upstream URL by fetch
-  // Ask for identity: every runtime's fetch decodes compressed bodies but keeps Content-Encoding, which a
-  // pass-through proxy would then repeat to its caller for a body that is no longer encoded.
+  // Ask for identity: a compressed body would be decoded by fetch-based ports (see fetchSend) and
+  // re-compressed by nobody, so compression between gateway and upstream buys nothing.
   headers.set('accept-encoding', 'identity');
   headers.set('x-request-id', ctx.requestId);
   headers.set('x-forwarded-host', ctx.publicUrl.host);
@@ -58,11 +58,6 @@ export function upstreamRequestHeaders(inbound: Headers, ctx: ForwardContext): H
 export function downstreamResponseHeaders(upstream: Headers, requestId: string): Headers {
   const headers = new Headers(upstream);
   dropHopByHop(headers);
-  if (headers.has('content-encoding')) {
-    // The upstream ignored `Accept-Encoding: identity` and fetch has already decoded the body.
-    headers.delete('content-encoding');
-    headers.delete('content-length');
-  }
   headers.set('x-request-id', requestId);
   if (headers.get('content-type')?.startsWith('text/event-stream')) {
     // Keep intermediaries (nginx and friends) from buffering the stream (MCP transports, SSE).

@@ -53,6 +53,24 @@ export interface ProxyRequest {
 
 export type ProxyResult = { ok: true; response: UpstreamResponse } | { ok: false; code: ErrorCode | 'ERR_CLIENT_CLOSED'; detail: string };
 
+/**
+ * An upstream port over a fetch-like function (the runtime's fetch, a Workers service binding). The fetch
+ * of workerd, Node and Bun decodes a compressed body but keeps `Content-Encoding` and `Content-Length`,
+ * which would then describe bytes the caller never gets; they are dropped here, where the decoding happens.
+ * Deno's fetch leaves the body encoded when the request named its own Accept-Encoding (the gateway always
+ * does): its entry passes `{ decodesBodies: false }` and the fields stay.
+ */
+export function fetchSend(fetchLike: (url: URL, init: RequestInit) => Promise<Response>, { decodesBodies = true } = {}): UpstreamSend {
+  return async (url, init) => {
+    const response = await fetchLike(url, init as RequestInit);
+    if (!decodesBodies || !response.headers.has('content-encoding')) return response;
+    const headers = new Headers(response.headers);
+    headers.delete('content-encoding');
+    headers.delete('content-length');
+    return { status: response.status, statusText: response.statusText, headers, body: response.body };
+  };
+}
+
 export async function proxy(send: UpstreamSend, req: ProxyRequest): Promise<ProxyResult> {
   // One controller for both reasons to stop: cheaper than AbortSignal.any, which costs ~20 us per call on Node.
   const abort = new AbortController();

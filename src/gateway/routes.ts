@@ -22,10 +22,23 @@ export function routeMatcher(routes: readonly RouteConfig[]): (path: string) => 
   };
 }
 
-/** The upstream URL for a request: the upstream base path joined with the rest of the path, plus the query. */
-export function upstreamUrl(base: URL, rest: string, search: string): URL {
+/**
+ * Encoded `/` and `\` and encoded control characters: an upstream that decodes them (some do, before
+ * normalising `..`) would see a different path than the gateway routed, so such paths are refused.
+ */
+const AMBIGUOUS_ENCODING = /%(2f|5c|[01][0-9a-f]|7f)/i;
+
+/**
+ * The upstream URL for a request: the upstream base path joined with the rest of the (still encoded)
+ * request path, plus the query. `undefined` when the rest is ambiguous or the result would leave the base.
+ */
+export function upstreamUrl(base: URL, rest: string, search: string): URL | undefined {
+  if (AMBIGUOUS_ENCODING.test(rest)) return undefined;
   const url = new URL(base);
   if (rest) url.pathname = base.pathname.endsWith('/') ? base.pathname + rest.slice(1) : base.pathname + rest;
   url.search = search;
+  // Defence in depth: whatever the URL parser made of the join, it must stay below the base path.
+  const root = base.pathname.endsWith('/') ? base.pathname : `${base.pathname}/`;
+  if (url.pathname !== base.pathname && !url.pathname.startsWith(root)) return undefined;
   return url;
 }

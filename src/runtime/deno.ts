@@ -4,6 +4,7 @@
  */
 import { createGateway, type Gateway } from '../gateway/app.ts';
 import { ConfigError } from '../config/load.ts';
+import { fetchSend } from '../gateway/proxy.ts';
 import { listeningLine, parseServeArgs } from './serve-options.ts';
 
 // The few Deno APIs used here, typed locally so the rest of the project needs no Deno type package.
@@ -17,6 +18,9 @@ declare const Deno: {
   ): { shutdown(): Promise<void>; addr: { port: number } };
 };
 
+/** Deno's fetch as the upstream port: it does not decode bodies when Accept-Encoding was set (see fetchSend). */
+export const denoFetch = fetchSend((url, init) => fetch(url, init), { decodesBodies: false });
+
 export function serveDeno(gateway: Gateway, { port, hostname }: { port: number; hostname: string }) {
   return Deno.serve(
     { port, hostname, onListen: (addr) => console.error(listeningLine('deno', hostname, addr.port)) },
@@ -27,7 +31,7 @@ export function serveDeno(gateway: Gateway, { port, hostname }: { port: number; 
 if ((import.meta as { main?: boolean }).main) {
   try {
     const options = parseServeArgs(Deno.args);
-    serveDeno(createGateway(await Deno.readTextFile(options.configPath)), options);
+    serveDeno(createGateway(await Deno.readTextFile(options.configPath), { fetch: denoFetch }), options);
   } catch (error) {
     console.error(error instanceof ConfigError ? error.message : `portcullis: ${(error as Error).message}`);
     Deno.exit(1);

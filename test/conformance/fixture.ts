@@ -16,6 +16,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 
 export interface FixtureRecord {
   id: string;
@@ -137,6 +138,13 @@ async function respond(req: IncomingMessage, res: ServerResponse, url: URL, reco
   if (fx === 'redirect') {
     res.writeHead(302, { location: '/base/landed', 'content-length': '0' });
     res.end();
+    return;
+  }
+  if (fx === 'gzip') {
+    // Compressed whatever the request asked for, with repeated Set-Cookie fields.
+    const zipped = gzipSync(JSON.stringify({ compressed: true, text: 'x'.repeat(200) }));
+    res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': zipped.byteLength, 'set-cookie': ['a=1; Path=/', 'b=2; Path=/'] });
+    res.end(zipped);
     return;
   }
   if (fx === 'hop') {

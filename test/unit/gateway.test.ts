@@ -64,6 +64,22 @@ describe('gateway pipeline (in-process)', () => {
     expect(up.seen[1]?.headers.get('x-request-id')).toBe(replaced.headers.get('x-request-id'));
   });
 
+  it('routes on the path as sent: encoded traversal never reaches another upstream path', async () => {
+    const { gw, up, audit } = gateway();
+    for (const path of ['/api/..%5Cmcp', '/mcp/..%2F..%2Fadmin', '/mcp/%2e%0a%2e/admin']) {
+      const res = await gw.fetch(new Request(`http://127.0.0.1${path}`));
+      expect(res.status, path).toBe(400);
+    }
+    const mcp = await gw.fetch(new Request('http://127.0.0.1/mcp/..%5Cx', { method: 'POST', body: '{}' }));
+    expect(await mcp.json()).toMatchObject({ jsonrpc: '2.0', error: { data: { code: 'ERR_PATH_INVALID', status: 400 } } });
+    expect(up.seen).toHaveLength(0);
+    expect(audit.events.every((e) => e.reason === 'ERR_PATH_INVALID' && e.decision === 'deny')).toBe(true);
+    // Dot segments are resolved by the URL parser before routing, so they select the route they lead to.
+    const resolved = await gw.fetch(new Request('http://127.0.0.1/mcp/../api/x'));
+    expect(resolved.status).toBe(200);
+    expect(up.seen[0]?.url).toBe('http://up.internal/x');
+  });
+
   it('answers 404 problem+json for paths no route serves', async () => {
     const { gw, audit } = gateway();
     const res = await gw.fetch(new Request('http://127.0.0.1/nope'));

@@ -80,10 +80,10 @@ describe('downstreamResponseHeaders', () => {
     expect(out.get('mcp-session-id')).toBe('s');
   });
 
-  it('drops Content-Encoding and Content-Length of a body fetch has already decoded', () => {
+  it('passes Content-Encoding through: the body is whatever the upstream port delivered', () => {
     const out = downstreamResponseHeaders(new Headers({ 'content-encoding': 'gzip', 'content-length': '10', 'content-type': 'application/json' }), 'rid');
-    expect(out.has('content-encoding')).toBe(false);
-    expect(out.has('content-length')).toBe(false);
+    expect(out.get('content-encoding')).toBe('gzip');
+    expect(out.get('content-length')).toBe('10');
     expect(out.has('x-accel-buffering')).toBe(false);
   });
 });

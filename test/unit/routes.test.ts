@@ -29,9 +29,21 @@ describe('routeMatcher', () => {
 
 describe('upstreamUrl', () => {
   it('joins the upstream base path with the rest of the request path, keeping the query', () => {
-    expect(upstreamUrl(new URL('http://u:1/base'), '/x/y', '?q=1').href).toBe('http://u:1/base/x/y?q=1');
-    expect(upstreamUrl(new URL('http://u:1/base/'), '/x', '').href).toBe('http://u:1/base/x');
-    expect(upstreamUrl(new URL('http://u:1/base'), '', '?a').href).toBe('http://u:1/base?a');
-    expect(upstreamUrl(new URL('http://u:1/'), '/x', '').href).toBe('http://u:1/x');
+    expect(upstreamUrl(new URL('http://u:1/base'), '/x/y', '?q=1')?.href).toBe('http://u:1/base/x/y?q=1');
+    expect(upstreamUrl(new URL('http://u:1/base/'), '/x', '')?.href).toBe('http://u:1/base/x');
+    expect(upstreamUrl(new URL('http://u:1/base'), '', '?a')?.href).toBe('http://u:1/base?a');
+    expect(upstreamUrl(new URL('http://u:1/'), '/x', '')?.href).toBe('http://u:1/x');
+    expect(upstreamUrl(new URL('http://u:1/base'), '/a%20b/%C3%A9', '')?.href).toBe('http://u:1/base/a%20b/%C3%A9');
+  });
+
+  it('refuses encoded separators and control characters that an upstream could decode into another path', () => {
+    for (const rest of ['/..%5Cmcp', '/..%5c..%5cadmin', '/..%2Fadmin', '/.%09./admin', '/%2e%0a%2e/admin', '/a%00', '/a%7F']) {
+      expect(upstreamUrl(new URL('http://u:1/a2a'), rest, ''), rest).toBeUndefined();
+    }
+  });
+
+  it('refuses a join that leaves the base path', () => {
+    expect(upstreamUrl(new URL('http://u:1/base'), '/../admin', '')).toBeUndefined();
+    expect(upstreamUrl(new URL('http://u:1/base'), '/./x', '')?.href).toBe('http://u:1/base/x');
   });
 });
