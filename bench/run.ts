@@ -18,16 +18,21 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
+import { OFFLINE_ENV } from '../scripts/runtimes.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
-const option = (name: string, fallback: number) => {
+const option = (name: string, fallback: number, max: number) => {
   const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
+  if (i < 0) return fallback;
+  const value = Number(args[i + 1]);
+  // Bounded on purpose: this is a loopback test on a shared machine, not a soak test.
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new Error(`--${name}: an integer from 1 to ${max}`);
+  return value;
 };
-const duration = option('duration', 5);
-const rounds = option('rounds', 2);
-const connections = option('connections', 32);
+const duration = option('duration', 5, 60);
+const rounds = option('rounds', 2, 10);
+const connections = option('connections', 32, 256);
 const append = !args.includes('--no-append');
 
 const GATEWAY_PORT = 18932;
@@ -94,7 +99,7 @@ function bundleSize(): { raw: number; gzip: number } | undefined {
   const out = mkdtempSync(join(tmpdir(), 'portcullis-bundle-'));
   try {
     execFileSync(process.execPath, [join(root, 'node_modules/wrangler/bin/wrangler.js'), 'deploy', '--dry-run', '--outdir', out], {
-      cwd: root, stdio: 'ignore', env: { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_SEND_ERROR_REPORTS: 'false' },
+      cwd: root, stdio: 'ignore', env: { ...process.env, ...OFFLINE_ENV },
     });
     const files = readdirSync(out).filter((f) => f.endsWith('.js'));
     const bytes = Buffer.concat(files.map((f) => readFileSync(join(out, f))));
@@ -110,8 +115,8 @@ process.on('exit', stopAll);
 
 const row = (name: string, s: Sample) => `| ${name} | ${Math.round(s.rps)} | ${s.p50.toFixed(1)} | ${s.p99.toFixed(1)} |`;
 
+const configDir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
 try {
-  const configDir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
   const configPath = join(configDir, 'bench.json');
   writeFileSync(configPath, JSON.stringify({
     publicUrl: `http://127.0.0.1:${GATEWAY_PORT}`,
@@ -139,7 +144,8 @@ try {
     const dm = mean(d);
     const gm = mean(g);
     table.push(row(`${scenario.name}, direct`, dm), row(`${scenario.name}, through the gateway`, gm));
-    ratios.push(`- ${scenario.name}: gateway/direct = **${((gm.rps / dm.rps) * 100).toFixed(1)}%** of direct throughput (target >= 70%)`);
+    const ratio = gm.rps / dm.rps;
+    ratios.push(`- ${scenario.name}: gateway/direct = **${(ratio * 100).toFixed(1)}%** of direct throughput: ${ratio >= 0.7 ? 'PASS' : 'FAIL'} (target >= 70%)`);
   }
   const size = bundleSize();
 
@@ -151,12 +157,12 @@ try {
     ...table,
     '',
     ...ratios,
-    size ? `- Workers bundle (wrangler deploy --dry-run): ${(size.raw / 1024).toFixed(1)} KiB raw, **${(size.gzip / 1024).toFixed(1)} KiB gzip** (target <= 200 KiB)` : '- Workers bundle: wrangler.toml not found, not measured',
+    size ? `- Workers bundle (wrangler deploy --dry-run): ${(size.raw / 1024).toFixed(1)} KiB raw, **${(size.gzip / 1024).toFixed(1)} KiB gzip**: ${size.gzip <= 200 * 1024 ? 'PASS' : 'FAIL'} (target <= 200 KiB)` : '- Workers bundle: wrangler.toml not found, not measured',
     '',
   ];
   console.log(lines.join('\n'));
   if (append) appendFileSync(join(root, 'bench/RESULTS.md'), `\n${lines.join('\n')}`);
-  rmSync(configDir, { recursive: true, force: true });
 } finally {
   stopAll();
+  rmSync(configDir, { recursive: true, force: true });
 }

@@ -14,6 +14,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gatewayCommand, OFFLINE_ENV, RUNTIMES, type Runtime } from './runtimes.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HOST = '127.0.0.1';
@@ -23,20 +24,6 @@ const DEFAULT_UPSTREAM_PORT = 8788;
 /** Wrangler's first start compiles the Worker; give it time before calling the start a failure. */
 const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 5_000;
-/** Keep every tool off the network (no metrics, no update checks, no cf fetch). */
-const OFFLINE_ENV = {
-  WRANGLER_SEND_METRICS: 'false',
-  WRANGLER_SEND_ERROR_REPORTS: 'false',
-  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-  DO_NOT_TRACK: '1',
-  // Wrangler's banner is what asks the npm registry for a newer version; hiding it skips that request.
-  WRANGLER_HIDE_BANNER: 'true',
-  DENO_NO_UPDATE_CHECK: '1',
-  DENO_NO_PROMPT: '1',
-};
-const RUNTIMES = ['workerd', 'node', 'deno', 'bun'] as const;
-type Runtime = (typeof RUNTIMES)[number];
-
 const USAGE = 'usage: node scripts/dev.ts <workerd|node|deno|bun> [--port N] [--upstream-port N] [-- extra gateway args]';
 
 interface Options { runtime: Runtime; port: number; upstreamPort: number; extra: string[] }
@@ -69,18 +56,6 @@ function devConfigText(port: number, upstreamPort: number): string {
     if (typeof route.upstream === 'string') route.upstream = route.upstream.replace(`//${HOST}:${DEFAULT_UPSTREAM_PORT}/`, `//${HOST}:${upstreamPort}/`);
   }
   return JSON.stringify(config, null, 2);
-}
-
-function gatewayCommand(runtime: Runtime, configPath: string, configText: string, port: number): string[] {
-  const listen = ['--port', String(port), '--hostname', HOST];
-  switch (runtime) {
-    case 'node': return [process.execPath, 'src/cli/main.ts', 'serve', '--config', configPath, ...listen];
-    case 'deno': return ['node_modules/.bin/deno', 'run', '-A', '--cached-only', 'src/runtime/deno.ts', '--config', configPath, ...listen];
-    case 'bun': return ['node_modules/.bin/bun', '--no-install', 'src/runtime/bun.ts', '--config', configPath, ...listen];
-    // The Workers entry reads its config from the PORTCULLIS_CONFIG variable; wrangler splits --var at the
-    // first ":" only, so compact JSON passes through intact.
-    case 'workerd': return [process.execPath, 'node_modules/wrangler/bin/wrangler.js', 'dev', '--ip', HOST, '--port', String(port), '--var', `PORTCULLIS_CONFIG:${JSON.stringify(JSON.parse(configText))}`];
-  }
 }
 
 /** Fails fast when something already listens there: its answers would be mistaken for ours. */
@@ -163,7 +138,8 @@ async function main(): Promise<number> {
   try {
     const upstreams = start([process.execPath, 'examples/demo/serve.ts', '--port', String(upstreamPort)], 'demo upstreams');
     await waitForHttp(`http://${HOST}:${upstreamPort}/mcp`, upstreams, 'demo upstreams');
-    const gateway = start([...gatewayCommand(runtime, configPath, configText, port), ...extra], `gateway (${runtime})`);
+    const [executable, args] = gatewayCommand(runtime, { configPath, configJson: configText, port, hostname: HOST });
+    const gateway = start([executable, ...args, ...extra], `gateway (${runtime})`);
     await waitForHttp(`http://${HOST}:${port}/healthz`, gateway, `gateway (${runtime})`);
   } catch (error) {
     console.error(`dev: ${(error as Error).message}`);

@@ -44,8 +44,10 @@ export function parseConfigText(text: string): ConfigResult {
   let input: unknown;
   try {
     input = JSON.parse(text);
-  } catch (e) {
-    return { ok: false, problems: [{ path: '', message: `not valid JSON: ${(e as Error).message}` }] };
+  } catch {
+    // Not the engine's message: V8 and JavaScriptCore quote the input around the error, and config can
+    // hold secrets. `JSON.parse` in any editor or `node -e` finds the spot.
+    return { ok: false, problems: [{ path: '', message: 'not valid JSON' }] };
   }
   return parseConfig(input);
 }

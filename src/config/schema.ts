@@ -7,12 +7,22 @@ import { z } from 'zod';
 
 const positiveInt = z.number().int().positive();
 
+/** setTimeout's largest delay (2^31 - 1 ms); beyond it runtimes fire at once, which would time out every request. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+const routeLimitFields = {
+  maxBodyBytes: positiveInt.optional().describe('Request body bytes; larger bodies get 413.'),
+  upstreamTimeoutMs: positiveInt.max(MAX_TIMER_MS).optional().describe('Milliseconds to wait for upstream response headers; then 504.'),
+};
+
+/** Header limits apply before routing, so only the gateway-wide block has them. */
 const limits = z.strictObject({
   maxHeaderBytes: positiveInt.optional().describe('Total bytes of request header names and values; larger requests get 431.'),
-  maxHeaderCount: positiveInt.optional().describe('Number of request header fields; more get 431.'),
-  maxBodyBytes: positiveInt.optional().describe('Request body bytes; larger bodies get 413.'),
-  upstreamTimeoutMs: positiveInt.optional().describe('Milliseconds to wait for upstream response headers; then 504.'),
+  maxHeaderCount: positiveInt.optional().describe('Distinct request header field names (repeated fields are combined and count towards maxHeaderBytes); more get 431.'),
+  ...routeLimitFields,
 });
+
+const routeLimits = z.strictObject(routeLimitFields);
 
 /** An absolute http(s) URL without credentials, query or fragment. */
 const httpUrl = z.string().superRefine((value, ctx) => {
@@ -52,7 +62,7 @@ const route = z
     upstream,
     public: z.boolean().optional().describe('Serve without authentication. Required (true) when the route has no auth block.'),
     auth: auth.optional().describe('Credentials this route requires.'),
-    limits: limits.optional().describe('Overrides of the gateway limits for this route.'),
+    limits: routeLimits.optional().describe('Overrides of the gateway body and timeout limits for this route.'),
   })
   .superRefine((r, ctx) => {
     if (r.public === true && r.auth) ctx.addIssue({ code: 'custom', path: ['public'], message: 'a public route must not also have an auth block' });

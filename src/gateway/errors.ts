@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'ERR_BODY_TOO_LARGE'
   | 'ERR_UPSTREAM_TIMEOUT'
   | 'ERR_UPSTREAM_UNREACHABLE'
+  | 'ERR_UPSTREAM_INVALID'
+  | 'ERR_CONFIG_INVALID'
   | 'ERR_INTERNAL';
 
 interface ErrorSpec {
@@ -29,6 +31,8 @@ const ERRORS: Record<ErrorCode, ErrorSpec> = {
   ERR_BODY_TOO_LARGE: { status: 413, title: 'Request body too large', decision: 'deny' },
   ERR_UPSTREAM_TIMEOUT: { status: 504, title: 'Upstream did not answer in time', decision: 'error' },
   ERR_UPSTREAM_UNREACHABLE: { status: 502, title: 'Upstream unreachable', decision: 'error' },
+  ERR_UPSTREAM_INVALID: { status: 502, title: 'Upstream sent an invalid response', decision: 'error' },
+  ERR_CONFIG_INVALID: { status: 503, title: 'Gateway not configured', decision: 'error' },
   ERR_INTERNAL: { status: 500, title: 'Internal gateway error', decision: 'error' },
 };
 

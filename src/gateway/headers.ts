@@ -10,7 +10,7 @@
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
 
 /** Credentials a caller may present; none of them crosses the gateway. */
-const INBOUND_CREDENTIALS = ['authorization', 'cookie', 'dpop', 'workload-identity-token', 'workload-proof-token', 'signature', 'signature-input', 'txn-token'];
+const INBOUND_CREDENTIALS = ['authorization', 'cookie', 'dpop', 'workload-identity-token', 'workload-proof-token', 'signature', 'signature-input', 'txn-token', 'client-cert', 'client-cert-chain'];
 
 /**
  * Caller-supplied forwarding and client-address fields; replaced by the gateway's own. On Workers the edge

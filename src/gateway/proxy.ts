@@ -90,6 +90,11 @@ export async function proxy(send: UpstreamSend, req: ProxyRequest): Promise<Prox
     const init: UpstreamInit = { method: req.method, headers: req.headers, body, signal: abort.signal, redirect: 'manual' };
     if (body) init.duplex = 'half';
     const response = await send(req.url, init);
+    if (!Number.isInteger(response.status) || response.status < 200 || response.status > 599) {
+      // 1xx and out-of-range codes cannot be relayed as a final response (a Response would refuse them).
+      response.body?.cancel().catch(() => {});
+      return { ok: false, code: 'ERR_UPSTREAM_INVALID', detail: `upstream status ${response.status}` };
+    }
     if (exceeded) {
       // The upstream answered although the body was cut short: its answer is for a truncated request.
       response.body?.cancel().catch(() => {});

@@ -8,8 +8,9 @@
  * forgets live replay markers and revocations. Pick them once per deployment.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { DEFAULT_STATE_SHARDS, MAX_STATE_KEY_LENGTH, MAX_STATE_SHARDS, MAX_STATE_VALUE_LENGTH, STATE_PURGE_BATCH, STATE_PURGE_INTERVAL_MS } from '../limits.ts';
+import { DEFAULT_STATE_SHARDS, MAX_STATE_SHARDS, MAX_STATE_VALUE_LENGTH, STATE_PURGE_BATCH, STATE_PURGE_INTERVAL_MS } from '../limits.ts';
 import type { Revocation, StatePorts } from '../state/ports.ts';
+import { checkKey, checkTtl } from '../state/validate.ts';
 
 type Kind = 'replay' | 'revocation' | 'cache';
 
@@ -190,16 +191,6 @@ export function shardOf(key: string, shards: number): number {
     hash = Math.imul(hash, 0x01000193);
   }
   return (hash >>> 0) % shards;
-}
-
-function checkKey(key: string): void {
-  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_STATE_KEY_LENGTH) {
-    throw new RangeError(`state key must be a string of 1 to ${MAX_STATE_KEY_LENGTH} characters`);
-  }
-}
-
-function checkTtl(ttlMs: number): void {
-  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) throw new RangeError('ttlMs must be a positive finite number');
 }
 
 function checkValue(json: string): string {

@@ -14,6 +14,7 @@ import { env as startupEnv } from 'cloudflare:workers';
 import { ConfigError, formatProblems, parseConfig, parseConfigText, type ConfigProblem } from '../config/load.ts';
 import type { GatewayConfig } from '../config/schema.ts';
 import { createGateway, type Gateway, type ServiceBinding } from '../gateway/app.ts';
+import { errorResponse } from '../gateway/errors.ts';
 import { MAX_CONFIG_BYTES } from '../limits.ts';
 import { memoryState } from '../state/memory.ts';
 import type { StatePorts } from '../state/ports.ts';
@@ -120,20 +121,11 @@ function gatewayFor(env: WorkersEnv): Gateway | undefined {
   return undefined;
 }
 
-/** The wire answer while the config is invalid: generic on purpose (DESIGN principle 2). */
-function notConfigured(): Response {
-  const requestId = crypto.randomUUID();
-  const body = { type: 'about:blank', title: 'Gateway not configured', status: 503, code: 'ERR_CONFIG_INVALID', requestId };
-  return new Response(JSON.stringify(body), {
-    status: 503,
-    headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store', 'x-request-id': requestId },
-  });
-}
-
 export default {
   fetch(request: Request, env: WorkersEnv, ctx: ExecutionContext): Response | Promise<Response> {
     const gateway = gatewayFor(env);
-    if (!gateway) return notConfigured();
+    // Generic on purpose (DESIGN principle 2): the problems are in the log, never on the wire.
+    if (!gateway) return errorResponse('ERR_CONFIG_INVALID', crypto.randomUUID());
     // Cloudflare sets CF-Connecting-IP at its edge and overwrites any value a client sends.
     const clientAddress = request.headers.get('cf-connecting-ip');
     return gateway.fetch(request, clientAddress ? { clientAddress } : {}, ctx);

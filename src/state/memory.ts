@@ -1,10 +1,12 @@
 /**
- * In-memory state adapters for one process (Node, Deno, Bun, or a test). Bounded: expired entries are
- * dropped on access and, past `maxEntries`, the oldest insertions are evicted. Not shared between processes
- * or Workers isolates; use the Durable Object adapter there.
+ * In-memory state adapters for one process (Node, Deno, Bun, or a test). Not shared between processes or
+ * Workers isolates; use the Durable Object adapter there. Bounded, and bounded safely: when full, expired
+ * entries go first; then the cache drops its oldest entries (a miss is harmless), while the replay and
+ * revocation stores refuse the write with an error rather than forget a live marker (that would fail open).
  */
 import { MEMORY_STORE_MAX_ENTRIES } from '../limits.ts';
 import type { Cache, ReplayStore, Revocation, RevocationStore, StatePorts } from './ports.ts';
+import { checkKey, checkTtl } from './validate.ts';
 
 export interface MemoryStateOptions {
   maxEntries?: number;
@@ -12,15 +14,26 @@ export interface MemoryStateOptions {
   now?: () => number;
 }
 
+/** Thrown when a replay or revocation store is full of live entries: callers must fail closed. */
+export class StateFullError extends Error {
+  override name = 'StateFullError';
+}
+
+/** A sweep of expired entries walks the whole map; when full of live entries, retry it at most this often. */
+const SWEEP_INTERVAL_MS = 1_000;
+
 /** A Map with per-entry expiry and a size bound; the building block of the three memory adapters. */
 export class ExpiringMap<V> {
   readonly #entries = new Map<string, { value: V; expiresAt: number }>();
   readonly #max: number;
   readonly #now: () => number;
+  readonly #whenFull: 'evict-oldest' | 'refuse';
+  #nextSweep = 0;
 
-  constructor({ maxEntries = MEMORY_STORE_MAX_ENTRIES, now = Date.now }: MemoryStateOptions = {}) {
+  constructor({ maxEntries = MEMORY_STORE_MAX_ENTRIES, now = Date.now }: MemoryStateOptions = {}, whenFull: 'evict-oldest' | 'refuse' = 'evict-oldest') {
     this.#max = maxEntries;
     this.#now = now;
+    this.#whenFull = whenFull;
   }
 
   get(key: string): V | undefined {
@@ -33,13 +46,15 @@ export class ExpiringMap<V> {
     return entry.value;
   }
 
-  set(key: string, value: V, ttlMs: number): void {
-    this.#entries.delete(key); // re-insert so Map order stays insertion order for eviction
-    this.#entries.set(key, { value, expiresAt: this.#now() + ttlMs });
-    while (this.#entries.size > this.#max) {
-      const oldest = this.#entries.keys().next().value as string;
-      this.#entries.delete(oldest);
-    }
+  /** Stores `value` for `ttlMs`; `false` when the map is full of live entries and refuses new ones. */
+  set(key: string, value: V, ttlMs: number): boolean {
+    checkKey(key);
+    checkTtl(ttlMs);
+    const now = this.#now();
+    const replacing = this.#entries.delete(key); // re-insert so Map order stays insertion order
+    if (!replacing && this.#entries.size >= this.#max && !this.#makeRoom(now)) return false;
+    this.#entries.set(key, { value, expiresAt: now + ttlMs });
+    return true;
   }
 
   delete(key: string): void {
@@ -49,25 +64,37 @@ export class ExpiringMap<V> {
   get size(): number {
     return this.#entries.size;
   }
+
+  #makeRoom(now: number): boolean {
+    if (now >= this.#nextSweep) {
+      for (const [key, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(key);
+      this.#nextSweep = now + SWEEP_INTERVAL_MS;
+      if (this.#entries.size < this.#max) return true;
+    }
+    if (this.#whenFull === 'refuse') return false;
+    this.#entries.delete(this.#entries.keys().next().value as string);
+    return true;
+  }
 }
 
 export function memoryReplayStore(options?: MemoryStateOptions): ReplayStore {
-  const seen = new ExpiringMap<true>(options);
+  const seen = new ExpiringMap<true>(options, 'refuse');
   return {
     // Synchronous between the check and the set, so atomic within one JS event loop.
     async checkAndSet(key, ttlMs) {
+      checkTtl(ttlMs);
       if (seen.get(key)) return false;
-      seen.set(key, true, ttlMs);
+      if (!seen.set(key, true, ttlMs)) throw new StateFullError('replay store full of live markers');
       return true;
     },
   };
 }
 
 export function memoryRevocationStore(options?: MemoryStateOptions): RevocationStore {
-  const revoked = new ExpiringMap<Revocation>(options);
+  const revoked = new ExpiringMap<Revocation>(options, 'refuse');
   return {
     async revoke(subject, revocation, ttlMs) {
-      revoked.set(subject, { ...revocation }, ttlMs);
+      if (!revoked.set(subject, { ...revocation }, ttlMs)) throw new StateFullError('revocation store full of live revocations');
     },
     async get(subject) {
       return revoked.get(subject) ?? null;
@@ -79,7 +106,7 @@ export function memoryRevocationStore(options?: MemoryStateOptions): RevocationS
 }
 
 export function memoryCache(options?: MemoryStateOptions): Cache {
-  const entries = new ExpiringMap<unknown>(options);
+  const entries = new ExpiringMap<unknown>(options, 'evict-oldest');
   return {
     async get<T>(key: string) {
       return entries.get(key) as T | undefined;

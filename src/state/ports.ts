@@ -1,8 +1,9 @@
 /**
  * State ports: the only way gateway code keeps state between requests. Each has an in-memory adapter
- * (one process) and a Durable Object adapter (Workers, strongly consistent across isolates). Adapters for
- * Deno KV and Redis implement the same interfaces. Keys are opaque strings chosen by callers; callers hash
- * secrets before using them as keys (tokens never reach a store in the clear).
+ * (one process) and a Durable Object adapter (Workers, strongly consistent across isolates); Deno KV and
+ * Redis adapters for fleets are planned against the same interfaces. Keys are opaque strings of at most
+ * MAX_STATE_KEY_LENGTH characters chosen by callers, who hash secrets first (tokens never reach a store).
+ * Adapters throw on invalid arguments and when they cannot record a marker: callers fail closed.
  */
 
 /** Single-use markers (WPT `jti`, DPoP `jti`, signature `nonce`). */

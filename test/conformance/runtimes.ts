@@ -1,9 +1,6 @@
 /**
- * Starting and stopping the gateway on each runtime as a separate process, the way an operator would:
- *   node     node src/cli/main.ts serve --config FILE --port 0 --hostname 127.0.0.1
- *   deno     node_modules/.bin/deno run -A --cached-only src/runtime/deno.ts --config FILE --port 0 --hostname 127.0.0.1
- *   bun      node_modules/.bin/bun --no-install src/runtime/bun.ts --config FILE --port 0 --hostname 127.0.0.1
- *   workerd  node node_modules/wrangler/bin/wrangler.js dev --ip 127.0.0.1 --port P --var PORTCULLIS_CONFIG:<json>
+ * Starting and stopping the gateway on each runtime as a separate process, the way an operator would, with
+ * the command lines of scripts/runtimes.ts (Node, Deno and Bun on port 0; wrangler dev on a free port).
  * Each process gets its own process group (detached), so stopping it by PID also stops its children
  * (wrangler spawns workerd and esbuild).
  */
@@ -12,29 +9,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { gatewayCommand, OFFLINE_ENV, type Runtime } from '../../scripts/runtimes.ts';
 
-export type Runtime = 'node' | 'workerd' | 'deno' | 'bun';
-export const RUNTIMES: readonly Runtime[] = ['node', 'workerd', 'deno', 'bun'];
+export { RUNTIMES, type Runtime } from '../../scripts/runtimes.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 
 /** How long a runtime may take to answer /healthz after spawning (wrangler dev bundles first). */
 const STARTUP_TIMEOUT_MS: Record<Runtime, number> = { node: 20_000, deno: 30_000, bun: 20_000, workerd: 60_000 };
 
-/** Environment for child processes: keep every tool off the network and quiet. */
+/** Environment for child processes: offline, and without colour codes in the output the tests read. */
 function childEnv(): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    DENO_NO_UPDATE_CHECK: '1',
-    DENO_NO_PROMPT: '1',
-    WRANGLER_SEND_METRICS: 'false',
-    WRANGLER_SEND_ERROR_REPORTS: 'false',
-    CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-    DO_NOT_TRACK: '1',
-    NO_COLOR: '1',
-    FORCE_COLOR: '0',
-    CI: '1',
-  };
+  return { ...process.env, ...OFFLINE_ENV, NO_COLOR: '1', FORCE_COLOR: '0', CI: '1' };
 }
 
 /** A free TCP port in 20000-20999 (the range reserved for this suite), checked by binding it briefly. */
@@ -118,28 +104,6 @@ export function delay(ms: number): Promise<void> {
   return new Promise((done) => setTimeout(done, ms));
 }
 
-/** The command line that serves `configPath` (or, on workerd, `configJson`) on the given runtime. */
-function commandFor(runtime: Runtime, config: { path: string; json: string }, port: number, inspectorPort: number, stateDir: string): [string, string[]] {
-  const serveArgs = ['--config', config.path, '--port', String(port), '--hostname', '127.0.0.1'];
-  switch (runtime) {
-    case 'node':
-      return [process.execPath, ['src/cli/main.ts', 'serve', ...serveArgs]];
-    case 'deno':
-      return [join(REPO_ROOT, 'node_modules/.bin/deno'), ['run', '-A', '--cached-only', 'src/runtime/deno.ts', ...serveArgs]];
-    case 'bun':
-      return [join(REPO_ROOT, 'node_modules/.bin/bun'), ['--no-install', 'src/runtime/bun.ts', ...serveArgs]];
-    case 'workerd':
-      return [process.execPath, [
-        'node_modules/wrangler/bin/wrangler.js', 'dev',
-        '--ip', '127.0.0.1', '--port', String(port),
-        '--inspector-port', String(inspectorPort),
-        '--persist-to', stateDir,
-        '--show-interactive-dev-session=false',
-        '--var', `PORTCULLIS_CONFIG:${config.json}`,
-      ]];
-  }
-}
-
 export interface StartedGateway {
   runtime: Runtime;
   url: string;
@@ -158,7 +122,7 @@ async function spawnGateway(runtime: Runtime, config: unknown, purpose: string):
   // Node, Deno and Bun take port 0 and report the port they got; wrangler needs concrete ports.
   const port = runtime === 'workerd' ? await freePortInRange() : 0;
   const inspectorPort = runtime === 'workerd' ? await freePortInRange() : 0;
-  const [command, args] = commandFor(runtime, { path, json }, port, inspectorPort, join(dir, 'state'));
+  const [command, args] = gatewayCommand(runtime, { configPath: path, configJson: json, port, hostname: '127.0.0.1', inspectorPort, stateDir: join(dir, 'state') });
   return { dir, port, proc: spawnGroup(command, args) };
 }
 

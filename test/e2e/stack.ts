@@ -2,7 +2,8 @@
  * The dev stack in-process for end-to-end tests: the demo upstreams and a gateway on Node, both on free ports.
  */
 import { createGateway, memorySink, type AuditEvent, type Gateway } from '../../src/index.ts';
-import { serveNode } from '../../src/runtime/node.ts';
+import { listen } from '../../src/runtime/node.ts';
+import { nodeUpstreamFetch } from '../../src/runtime/node-upstream.ts';
 import { startDemoUpstreams } from '../../examples/demo/serve.ts';
 
 export interface Stack {
@@ -17,15 +18,10 @@ export interface Stack {
 
 export async function startStack(): Promise<Stack> {
   const upstreams = await startDemoUpstreams({ port: 0 });
-  // publicUrl must name the gateway's own port, known only once it listens: serve a forwarder first,
-  // then build the gateway and point the forwarder at it.
+  // publicUrl must name the gateway's own port, known only once it listens: listen first, then build
+  // the gateway the handler forwards to.
   let gateway: Gateway | undefined;
-  const forwarder = {
-    fetch: (...args: Parameters<Gateway['fetch']>) => gateway!.fetch(...args),
-    get config() { return gateway!.config; },
-    get state() { return gateway!.state; },
-  } satisfies Gateway;
-  const server = await serveNode(forwarder, { port: 0, hostname: '127.0.0.1' });
+  const server = await listen((request, env) => gateway!.fetch(request, { clientAddress: env.incoming.socket.remoteAddress }), { port: 0, hostname: '127.0.0.1' });
   const origin = `http://127.0.0.1:${server.port}`;
   const upstream = `http://127.0.0.1:${upstreams.port}`;
   const sink = memorySink();
@@ -37,7 +33,8 @@ export async function startStack(): Promise<Stack> {
         { path: '/a2a', protocol: 'a2a', upstream: `${upstream}/a2a`, public: true },
       ],
     },
-    { audit: sink },
+    // The same upstream port as `portcullis serve` (node:http), not the global fetch.
+    { audit: sink, fetch: nodeUpstreamFetch() },
   );
   return {
     gateway: origin,

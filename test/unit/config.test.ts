@@ -56,8 +56,14 @@ describe('GatewayConfig', () => {
     expect(found.find((p) => p.path === 'routes[3].path')?.message).toContain('served by the gateway itself');
   });
 
-  it('refuses non-positive and non-integer limits', () => {
+  it('refuses non-positive and non-integer limits, and timeouts a timer cannot hold', () => {
     expect(problems({ ...valid, limits: { maxBodyBytes: 0, upstreamTimeoutMs: 1.5 } }).map((p) => p.path)).toEqual(['limits.maxBodyBytes', 'limits.upstreamTimeoutMs']);
+    expect(problems({ ...valid, limits: { upstreamTimeoutMs: 2 ** 31 } }).map((p) => p.path)).toEqual(['limits.upstreamTimeoutMs']);
+  });
+
+  it('keeps header limits gateway-wide: they apply before a route is chosen', () => {
+    expect(problems({ ...valid, routes: [{ ...route, limits: { maxHeaderBytes: 100 } }] })).toEqual([{ path: 'routes[0].limits.maxHeaderBytes', message: 'unknown key' }]);
+    expect(parseConfig({ ...valid, routes: [{ ...route, limits: { maxBodyBytes: 100, upstreamTimeoutMs: 5 } }] }).ok).toBe(true);
   });
 
   it('needs at least one route', () => {
@@ -66,8 +72,9 @@ describe('GatewayConfig', () => {
 
   it('parses JSON text, refusing malformed and oversized documents', () => {
     expect(parseConfigText(JSON.stringify(valid)).ok).toBe(true);
-    const bad = parseConfigText('{"publicUrl": ');
-    expect(bad.ok === false && bad.problems[0]?.message).toMatch(/^not valid JSON/);
+    const bad = parseConfigText('{\n  "clientSecret": hunter2\n}');
+    expect(bad.ok === false && bad.problems[0]?.message).toBe('not valid JSON');
+    expect(JSON.stringify(bad)).not.toContain('hunter2'); // the engine's message quotes the input
     const big = parseConfigText(' '.repeat(MAX_CONFIG_BYTES + 1));
     expect(big.ok === false && big.problems[0]?.message).toBe(`larger than ${MAX_CONFIG_BYTES} bytes`);
   });

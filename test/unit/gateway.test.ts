@@ -151,6 +151,18 @@ describe('gateway pipeline (in-process)', () => {
     expect(await res.json()).toMatchObject({ code: 'ERR_UPSTREAM_UNREACHABLE' });
   });
 
+  it('answers 502 ERR_UPSTREAM_INVALID for a status that cannot be relayed, and cancels its body', async () => {
+    let cancelled = false;
+    const body = new ReadableStream({ cancel() { cancelled = true; } });
+    const audit = memorySink();
+    const gw = createGateway(base, { fetch: async () => ({ status: 999, statusText: '', headers: new Headers(), body }), services: { AGENT: upstream() }, audit });
+    const res = await gw.fetch(new Request('http://127.0.0.1/api'));
+    expect(res.status).toBe(502);
+    expect(await res.json()).toMatchObject({ code: 'ERR_UPSTREAM_INVALID' });
+    expect(cancelled).toBe(true);
+    expect(audit.events).toEqual([expect.objectContaining({ decision: 'error', reason: 'ERR_UPSTREAM_INVALID', status: 502 })]);
+  });
+
   it('propagates a caller abort to the upstream request', async () => {
     let upstreamSignal: AbortSignal | undefined;
     const up = upstream((req) => { upstreamSignal = req.signal; return new Promise((_, reject) => req.signal.addEventListener('abort', () => reject(req.signal.reason))); });

@@ -19,6 +19,8 @@ describe('upstreamRequestHeaders', () => {
     signature: 'sig=:AA==:',
     'signature-input': 'sig=()',
     'txn-token': 'txn',
+    'client-cert': ':MIIB:',
+    'client-cert-chain': ':MIIC:',
     forwarded: 'for=6.6.6.6',
     'x-forwarded-for': '6.6.6.6',
     'x-forwarded-host': 'evil.example',
@@ -43,7 +45,7 @@ describe('upstreamRequestHeaders', () => {
   });
 
   it('never forwards inbound credentials', () => {
-    for (const name of ['authorization', 'cookie', 'dpop', 'workload-identity-token', 'workload-proof-token', 'signature', 'signature-input', 'txn-token']) expect(out.has(name), name).toBe(false);
+    for (const name of ['authorization', 'cookie', 'dpop', 'workload-identity-token', 'workload-proof-token', 'signature', 'signature-input', 'txn-token', 'client-cert', 'client-cert-chain']) expect(out.has(name), name).toBe(false);
   });
 
   it('sets forwarding fields from trusted values only', () => {

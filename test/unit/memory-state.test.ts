@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ExpiringMap, memoryCache, memoryReplayStore, memoryRevocationStore } from '../../src/state/memory.ts';
+import { MAX_STATE_KEY_LENGTH } from '../../src/limits.ts';
+import { memoryCache, memoryReplayStore, memoryRevocationStore, StateFullError } from '../../src/state/memory.ts';
 
 function clock(start = 1_000) {
   let t = start;
@@ -54,13 +55,44 @@ describe('memory cache', () => {
   });
 });
 
-describe('ExpiringMap', () => {
-  it('stays within its bound by evicting the oldest insertions', () => {
-    const map = new ExpiringMap<number>({ maxEntries: 3 });
-    for (let i = 0; i < 5; i++) map.set(`k${i}`, i, 1000);
-    expect(map.size).toBe(3);
-    expect(map.get('k0')).toBeUndefined();
-    expect(map.get('k1')).toBeUndefined();
-    expect(map.get('k4')).toBe(4);
+describe('bounded memory state', () => {
+  it('makes room by dropping expired entries first', async () => {
+    const c = clock();
+    const replay = memoryReplayStore({ maxEntries: 2, now: c.now });
+    expect(await replay.checkAndSet('a', 10)).toBe(true);
+    expect(await replay.checkAndSet('b', 10)).toBe(true);
+    c.advance(10);
+    expect(await replay.checkAndSet('c', 10)).toBe(true);
+    expect(await replay.checkAndSet('d', 10)).toBe(true);
+  });
+
+  it('refuses a new replay marker rather than forget a live one (fails closed)', async () => {
+    const replay = memoryReplayStore({ maxEntries: 2 });
+    await replay.checkAndSet('a', 60_000);
+    await replay.checkAndSet('b', 60_000);
+    await expect(replay.checkAndSet('c', 60_000)).rejects.toBeInstanceOf(StateFullError);
+    expect(await replay.checkAndSet('a', 60_000)).toBe(false); // still remembered
+  });
+
+  it('refuses a new revocation rather than forget a live one', async () => {
+    const store = memoryRevocationStore({ maxEntries: 1 });
+    await store.revoke('s1', { reason: 'r', revokedAt: 1 }, 60_000);
+    await expect(store.revoke('s2', { reason: 'r', revokedAt: 1 }, 60_000)).rejects.toThrow('revocation store full');
+    expect(await store.get('s1')).not.toBeNull();
+  });
+
+  it('lets the cache drop its oldest live entries', async () => {
+    const cache = memoryCache({ maxEntries: 3 });
+    for (let i = 0; i < 5; i++) await cache.set(`k${i}`, i, 60_000);
+    expect(await cache.get('k0')).toBeUndefined();
+    expect(await cache.get('k1')).toBeUndefined();
+    expect(await cache.get('k4')).toBe(4);
+  });
+
+  it('refuses TTLs that would disable expiry or replay detection, and unbounded keys', async () => {
+    const replay = memoryReplayStore();
+    for (const ttl of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) await expect(replay.checkAndSet('k', ttl), String(ttl)).rejects.toBeInstanceOf(RangeError);
+    await expect(replay.checkAndSet('k'.repeat(MAX_STATE_KEY_LENGTH + 1), 10)).rejects.toBeInstanceOf(RangeError);
+    await expect(replay.checkAndSet('', 10)).rejects.toBeInstanceOf(RangeError);
   });
 });
