@@ -7,3 +7,7 @@ export { memoryState } from './state/index.ts';
 export type { StatePorts, ReplayStore, RevocationStore, Revocation, Cache } from './state/index.ts';
 export { stdoutSink, noopSink, memorySink } from './audit/index.ts';
 export type { AuditEvent, AuditSink } from './audit/index.ts';
+export { parseWorkloadId, sameWorkloadId, workloadOrigin } from './identity/index.ts';
+export type { WorkloadId, WorkloadIdError } from './identity/index.ts';
+export { verifyWit, verifyWpt, verifyJwtSvid, wptChallenge } from './verify/index.ts';
+export type { VerifiedWit, VerifiedWpt, VerifiedJwtSvid, WitErrorCode, WptErrorCode, JwtSvidErrorCode } from './verify/index.ts';

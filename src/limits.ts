@@ -46,3 +46,45 @@ export const STATE_PURGE_INTERVAL_MS = 60_000;
 
 /** Rows deleted per alarm run, so one run stays short; a full batch brings the next run forward. */
 export const STATE_PURGE_BATCH = 10_000;
+
+/** Bytes of a WIT (compact JWS). An ES256 WIT with an RSA-4096 `cnf.jwk` and a 2048-octet SPIFFE id stays
+ * under 5 KiB; 8 KiB leaves room for extra claims yet refuses a token built to make us parse and hash. */
+export const MAX_WIT_BYTES = 8 * 1024;
+
+/** Bytes of a WPT. Its claims are a URL, hashes and an `oth` map; 4 KiB holds `oth` for dozens of tokens. */
+export const MAX_WPT_BYTES = 4 * 1024;
+
+/** Bytes of a JWT-SVID. Same shape and reasoning as a WIT, without `cnf`. */
+export const MAX_JWT_SVID_BYTES = 8 * 1024;
+
+/** Seconds of clock difference tolerated on exp / nbf / iat. WIT-SVID §3.4 allows "seconds to at most a couple of
+ * minutes"; one minute covers NTP-synced fleets without extending a proof's life much. */
+export const DEFAULT_CLOCK_SKEW_SECONDS = 60;
+
+/** Longest WIT lifetime accepted. workload-creds-02 §9.2.1: WITs "SHOULD be short-lived, typically on the order
+ * of hours"; a day is the ceiling of "hours" and still bounds a stolen WIT + key. */
+export const DEFAULT_WIT_MAX_LIFETIME_SECONDS = 24 * 60 * 60;
+
+/** Longest WPT lifetime accepted. wpt-02 §2: "on the order of minutes or seconds", and "WPTs with an
+ * expiration time unreasonably far in the future SHOULD be rejected"; five minutes also bounds the replay cache. */
+export const DEFAULT_WPT_MAX_LIFETIME_SECONDS = 5 * 60;
+
+/** Longest JWT-SVID lifetime accepted. A bearer token; SPIRE's default JWT-SVID TTL is five minutes, and an
+ * hour leaves room for slower rotation while bounding a leaked token. */
+export const DEFAULT_JWT_SVID_MAX_LIFETIME_SECONDS = 60 * 60;
+
+/** Characters of a JOSE `kid`. Key ids are thumbprints or short names; a longer one is junk sent to make the
+ * key lookup work harder. */
+export const MAX_KID_LENGTH = 256;
+
+/** Characters of a WPT `jti`. wpt-02 suggests 128 random bits (22 base64url characters); it is hashed before it
+ * reaches the replay store, so this only refuses junk. */
+export const MAX_JTI_LENGTH = 256;
+
+/** Entries of a WPT `oth` claim. One per context token header in the request; a handful in practice. */
+export const MAX_OTH_ENTRIES = 32;
+
+/** Imported public keys kept per isolate (crypto/key-cache.ts). Confirmation keys change with every WIT
+ * (workload-creds-02 key management: SHOULD be re-generated per WIT), so this covers about a thousand active callers plus
+ * the trust anchors; each entry is a CryptoKey of well under a kilobyte. */
+export const KEY_IMPORT_CACHE_MAX_ENTRIES = 1024;

@@ -1,0 +1,104 @@
+/**
+ * Compact JWS helpers shared by the JWT verifiers in src/verify: a strict structural parse (RFC 7515 §7.1,
+ * and the WIT/WPT ABNF `JWT = base64url "." base64url "." base64url` of draft-ietf-wimse-workload-creds-02
+ * §5.1.1), media-type comparison for `typ`, and signature verification through jose with one algorithm.
+ *
+ * The parse does not trust anything: it only says whether the token has the right shape and hands back the
+ * decoded header and claims for the caller's checks. Details describe the problem, never echo the input.
+ */
+import { compactVerify, errors, type JWK } from 'jose';
+import { describe, keyMismatch } from './algorithms.ts';
+import { base64urlDecode } from './base64url.ts';
+import type { KeyImportCache } from './key-cache.ts';
+
+export interface ParsedJwt {
+  header: Record<string, unknown>;
+  claims: Record<string, unknown>;
+}
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; detail: string };
+
+const SEGMENT = /^[A-Za-z0-9_-]+$/;
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function decodeJsonObject(segment: string, name: string): Parsed<Record<string, unknown>> {
+  const bytes = base64urlDecode(segment);
+  if (!bytes) return { ok: false, detail: `${name} is not base64url` };
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8.decode(bytes));
+  } catch {
+    return { ok: false, detail: `${name} is not UTF-8 JSON` };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, detail: `${name} is not a JSON object` };
+  return { ok: true, value: value as Record<string, unknown> };
+}
+
+/** Parses a compact JWS whose payload is a JWT claims set. Three non-empty base64url segments, JSON objects. */
+export function parseCompactJwt(token: unknown): Parsed<ParsedJwt> {
+  if (typeof token !== 'string') return { ok: false, detail: 'token is not a string' };
+  const segments = token.split('.');
+  if (segments.length !== 3) return { ok: false, detail: `compact JWS has ${segments.length} segments, not 3` };
+  const names = ['header', 'payload', 'signature'];
+  for (const [i, segment] of segments.entries()) {
+    if (!SEGMENT.test(segment)) return { ok: false, detail: `${names[i]} segment is ${segment === '' ? 'empty' : 'not base64url'}` };
+  }
+  const header = decodeJsonObject(segments[0]!, 'header');
+  if (!header.ok) return header;
+  const claims = decodeJsonObject(segments[1]!, 'payload');
+  if (!claims.ok) return claims;
+  if (!base64urlDecode(segments[2]!)) return { ok: false, detail: 'signature is not base64url' };
+  return { ok: true, value: { header: header.value, claims: claims.value } };
+}
+
+/**
+ * Whether a `typ` header value names `expected` (a media subtype such as `wit+jwt`). RFC 7515 §4.1.9: media
+ * type names are case-insensitive and a value without `/` means `application/<value>`. So `wit+jwt`,
+ * `WIT+JWT` and `application/wit+jwt` all match; `wit+jwt; q=1` or `text/wit+jwt` do not.
+ */
+export function typMatches(typ: unknown, expected: string): boolean {
+  if (typeof typ !== 'string') return false;
+  const full = (typ.includes('/') ? typ : `application/${typ}`).toLowerCase();
+  return full === `application/${expected.toLowerCase()}`;
+}
+
+/** Header names jose (or we) understand in `crit`: none. Any `crit` is refused (RFC 7515 §4.1.11). */
+export function critProblem(header: Record<string, unknown>): string | undefined {
+  if (header.crit === undefined) return undefined;
+  if (!Array.isArray(header.crit) || header.crit.length === 0) return 'crit is not a non-empty array';
+  return `crit names ${header.crit.length} extension(s), none of which is understood`;
+}
+
+/**
+ * Turns a configured trust-anchor key into a CryptoKey for `alg`, or says why it cannot be used. A JWK is
+ * imported through `cache` (public members only); its `alg`, when present, must equal `alg` (RFC 7517 §4.4).
+ * A CryptoKey is used as given; jose checks its algorithm and type when verifying.
+ */
+export async function verificationKey(source: JWK | CryptoKey, alg: string, cache: KeyImportCache): Promise<Parsed<CryptoKey>> {
+  if (isCryptoKey(source)) return { ok: true, value: source };
+  if (typeof source !== 'object' || source === null) return { ok: false, detail: 'key source returned neither a JWK nor a CryptoKey' };
+  if (source.alg !== undefined && source.alg !== alg) return { ok: false, detail: `trust anchor key is for ${describe(source.alg)}, token uses ${alg}` };
+  const mismatch = keyMismatch(source, alg);
+  if (mismatch) return { ok: false, detail: `trust anchor key unusable: ${mismatch}` };
+  try {
+    return { ok: true, value: (await cache.importPublic(source, alg)).key };
+  } catch {
+    return { ok: false, detail: `trust anchor key could not be imported for ${alg}` };
+  }
+}
+
+export function isCryptoKey(value: unknown): value is CryptoKey {
+  return typeof CryptoKey !== 'undefined' && value instanceof CryptoKey;
+}
+
+/** Verifies the JWS signature of `token` with `key`, allowing exactly `alg`. `undefined` on success. */
+export async function signatureProblem(token: string, key: CryptoKey, alg: string): Promise<string | undefined> {
+  try {
+    await compactVerify(token, key, { algorithms: [alg] });
+    return undefined;
+  } catch (error) {
+    if (error instanceof errors.JWSSignatureVerificationFailed) return 'signature does not verify';
+    if (error instanceof TypeError) return `key does not fit ${alg}`;
+    return 'signature could not be verified';
+  }
+}

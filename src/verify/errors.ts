@@ -1,0 +1,108 @@
+/**
+ * Stable error codes of the WIT, WPT and JWT-SVID verifiers, each with the validation step it guards, and the
+ * wire helpers the caller needs to turn a WPT failure into a response (DESIGN principle 2: the audit trail
+ * gets the code and detail; the wire gets only the standard, generic shape).
+ *
+ * Codes are part of the public API: never rename one; add new ones instead.
+ */
+
+/** draft-ietf-wimse-workload-creds-02 §5.1 (and SPIFFE WIT-SVID when `profile: 'wit-svid'`), in check order. */
+export const WIT_ERRORS = {
+  ERR_WIT_TOO_LARGE: 'token longer than MAX_WIT_BYTES; refused before parsing',
+  ERR_WIT_MALFORMED: 'not a compact JWS of three base64url segments with JSON object header and claims (§5.1.1 ABNF)',
+  ERR_WIT_TYP_INVALID: 'JOSE header typ is not wit+jwt (§5.1; RFC 8725 §3.11)',
+  ERR_WIT_ALG_NOT_ALLOWED: 'JOSE header alg missing, none, symmetric, or not in the policy (§5.1; RFC 8725 §3.1)',
+  ERR_WIT_CRIT_UNSUPPORTED: 'JOSE header crit present: no extension is understood (RFC 7515 §4.1.11)',
+  ERR_WIT_KID_INVALID: 'JOSE header kid not a short string, or absent when the WIT-SVID profile requires it (§3; WIT-SVID §2.1)',
+  ERR_WIT_SUB_INVALID: 'sub absent, not a canonical workload identifier, or not allowed by the profile (§5.1; identifier-03 §4.1, §7.1)',
+  ERR_WIT_KEY_NOT_FOUND: 'no trust-anchor key configured for the trust domain of sub (and kid) (§3)',
+  ERR_WIT_KEY_SOURCE_FAILED: 'the configured key source failed while looking up the key (§3)',
+  ERR_WIT_SIGNATURE_INVALID: 'JWS signature does not verify with the trust-domain key, or the key does not fit alg (§3; RFC 7515 §5.2)',
+  ERR_WIT_CLAIM_INVALID: 'a registered claim has the wrong type (iss, jti, iat, nbf), or aud is present in a WIT-SVID (RFC 7519 §4.1; WIT-SVID §3.8)',
+  ERR_WIT_ISSUER_NOT_ALLOWED: 'iss absent or not in the configured issuer allowlist (§5.1.3, §9.1)',
+  ERR_WIT_EXP_INVALID: 'exp absent or not a NumericDate (§5.1, §9.2.1)',
+  ERR_WIT_EXPIRED: 'exp has passed, beyond the allowed clock skew (RFC 7519 §4.1.4)',
+  ERR_WIT_NOT_YET_VALID: 'iat or nbf lies in the future, beyond the allowed clock skew (RFC 7519 §4.1.5, §4.1.6)',
+  ERR_WIT_LIFETIME_TOO_LONG: 'exp − iat (or nbf), or exp − now, exceeds the policy maximum (§9.2.1: short-lived)',
+  ERR_WIT_CNF_MISSING: 'cnf or cnf.jwk absent or not an object (§5.1; RFC 7800 §3.2)',
+  ERR_WIT_CNF_PRIVATE_KEY: 'cnf.jwk carries private or symmetric key members (§5.1: the public key of the workload)',
+  ERR_WIT_CNF_ALG_INVALID: 'cnf.jwk.alg absent, none, symmetric, encryption, or not in the policy (§5.1)',
+  ERR_WIT_CNF_KEY_INVALID: 'cnf.jwk key type or curve does not fit cnf.jwk.alg, use is not sig, or the key does not import (§5.1)',
+} as const;
+
+export type WitErrorCode = keyof typeof WIT_ERRORS;
+
+/** draft-ietf-wimse-wpt-02 §2 (validation list) and -01 §2 (`ath`, `Workload-Proof-Token`), in check order. */
+export const WPT_ERRORS = {
+  ERR_WPT_WIT_MISMATCH: 'the WIT passed for wth is not the token the verified WIT came from (caller wiring)',
+  ERR_WPT_WIT_EXPIRED: 'the verified WIT has expired since it was verified (cached WIT outlived its exp)',
+  ERR_WPT_TOO_LARGE: 'token longer than MAX_WPT_BYTES; refused before parsing',
+  ERR_WPT_MALFORMED: 'credentials are not a single well-formed compact JWT (§2 validation step 2)',
+  ERR_WPT_TYP_INVALID: 'JOSE header typ is not wpt+jwt (§2 step 5)',
+  ERR_WPT_ALG_MISMATCH: 'JOSE header alg is not string-equal to the WIT cnf.jwk.alg (§2 step 3)',
+  ERR_WPT_CRIT_UNSUPPORTED: 'JOSE header crit present: no extension is understood (RFC 7515 §4.1.11)',
+  ERR_WPT_SIGNATURE_INVALID: 'signature does not verify with the WIT confirmation key (§2 step 4)',
+  ERR_WPT_AUD_MISMATCH: 'aud absent or not the configured audience of this route (§2 step 6; §3 audience validation)',
+  ERR_WPT_EXP_INVALID: 'exp absent or not a NumericDate (§2 step 7)',
+  ERR_WPT_EXPIRED: 'exp has passed, beyond the allowed clock skew (§2 step 7)',
+  ERR_WPT_LIFETIME_TOO_LONG: 'exp unreasonably far in the future: exp − now (or exp − iat) exceeds the policy maximum (§2 step 7)',
+  ERR_WPT_CLAIM_INVALID: 'iat or nbf present but not a NumericDate (RFC 7519 §4.1)',
+  ERR_WPT_NOT_YET_VALID: 'iat or nbf lies in the future, beyond the allowed clock skew (RFC 7519 §4.1.5, §4.1.6)',
+  ERR_WPT_WTH_MISMATCH: 'wth absent or not the hash of the presented WIT (§2 step 8)',
+  ERR_WPT_ATH_MISMATCH: '-01 only: ath absent while an access token is presented, not its hash, or present without one (-01 §2)',
+  ERR_WPT_TTH_MISMATCH: 'tth absent while a Txn-Token is presented, not its hash, or present without one (§2 step 10)',
+  ERR_WPT_OTH_MISMATCH: 'oth does not cover a presented context token, or an entry is not that token\'s hash (§2 step 11)',
+  ERR_WPT_OTH_UNKNOWN_ENTRY: 'oth is not an object of strings, or names a token this route does not understand or did not receive (§2 step 12)',
+  ERR_WPT_JTI_INVALID: 'jti absent, empty, not a string, or longer than MAX_JTI_LENGTH (§2 claims: jti REQUIRED)',
+  ERR_WPT_REPLAYED: 'jti already used by this WIT subject within the WPT validity window (§2 step 9)',
+  ERR_WPT_REPLAY_STORE_FAILED: 'the replay store could not be consulted; refused (fail closed)',
+} as const;
+
+export type WptErrorCode = keyof typeof WPT_ERRORS;
+
+/** SPIFFE JWT-SVID (JWT-SVID.md §2, §3, Appendix A), in check order. */
+export const JWT_SVID_ERRORS = {
+  ERR_JWT_SVID_TOO_LARGE: 'token longer than MAX_JWT_SVID_BYTES; refused before parsing',
+  ERR_JWT_SVID_MALFORMED: 'not a compact JWS of three base64url segments with JSON object header and claims (§2)',
+  ERR_JWT_SVID_HEADER_INVALID: 'JOSE header carries a parameter other than alg, kid, typ (crit included) (§2)',
+  ERR_JWT_SVID_TYP_INVALID: 'JOSE header typ present but neither JWT nor JOSE (§2.3)',
+  ERR_JWT_SVID_ALG_NOT_ALLOWED: 'JOSE header alg not one of the SPIFFE algorithms allowed by the policy (§2.1)',
+  ERR_JWT_SVID_KID_INVALID: 'JOSE header kid present but not a short string (§2.2)',
+  ERR_JWT_SVID_SUB_INVALID: 'sub absent or not a canonical spiffe:// workload identifier (§3.1)',
+  ERR_JWT_SVID_KEY_NOT_FOUND: 'no bundle key for the trust domain of sub (and kid) (Workload API §6)',
+  ERR_JWT_SVID_KEY_SOURCE_FAILED: 'the configured key source failed while looking up the key',
+  ERR_JWT_SVID_SIGNATURE_INVALID: 'JWS signature does not verify with the trust-domain key, or the key does not fit alg',
+  ERR_JWT_SVID_CLAIM_INVALID: 'a registered claim has the wrong type (iss, iat, nbf) (RFC 7519 §4.1)',
+  ERR_JWT_SVID_ISSUER_NOT_ALLOWED: 'iss absent or not in the configured issuer allowlist',
+  ERR_JWT_SVID_AUD_MISMATCH: 'aud absent, empty, or not containing a configured audience (§3.2)',
+  ERR_JWT_SVID_EXP_INVALID: 'exp absent or not a NumericDate (§3.3)',
+  ERR_JWT_SVID_EXPIRED: 'exp has passed, beyond the allowed clock skew (§3.3; Appendix A)',
+  ERR_JWT_SVID_NOT_YET_VALID: 'iat or nbf lies in the future, beyond the allowed clock skew (RFC 7519)',
+  ERR_JWT_SVID_LIFETIME_TOO_LONG: 'exp − iat (or nbf), or exp − now, exceeds the policy maximum',
+} as const;
+
+export type JwtSvidErrorCode = keyof typeof JWT_SVID_ERRORS;
+
+/**
+ * HTTP status for a rejected WIT: 400 (workload-creds-02 §5.2: "400 (Bad Request) is appropriate"; 401 NOT
+ * RECOMMENDED), with an RFC 9457 problem+json body that carries no token.
+ */
+export const WIT_FAILURE_STATUS = 400;
+
+/**
+ * HTTP status for a rejected WPT. -02 (`Authorization: WPT`): 401 with `WWW-Authenticate: WPT` (wpt-02 §2.1,
+ * SHOULD). -01 (`Workload-Proof-Token` header): 400, 401 NOT RECOMMENDED (wpt-01 §2.1).
+ */
+export function wptFailureStatus(carriage: 'authorization' | 'header'): 400 | 401 {
+  return carriage === 'authorization' ? 401 : 400;
+}
+
+/**
+ * The `WWW-Authenticate` value for a 401 caused by a WPT (wpt-02 §2.1). The draft "defines no authentication
+ * parameters for the WPT challenge", so there is no `error` parameter: the value is the bare scheme whatever
+ * the code (which goes to the audit event, not the wire). `code` is accepted so callers need not change if a
+ * later draft defines parameters.
+ */
+export function wptChallenge(_code?: WptErrorCode): string {
+  return 'WPT';
+}
