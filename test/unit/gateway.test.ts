@@ -12,12 +12,17 @@ const base: GatewayConfigInput = {
 };
 
 /** An upstream that records what it received and answers with a function of the request. */
-function upstream(answer: (req: Request) => Response | Promise<Response> = () => new Response('ok')) {
+/**
+ * An upstream that records what it received and answers with a function of the request. `signal` is the
+ * one the gateway passed: a Request's own signal follows it only through a weak reference in Node, which
+ * a garbage collection can cut.
+ */
+function upstream(answer: (req: Request, signal: AbortSignal) => Response | Promise<Response> = () => new Response('ok')) {
   const seen: Request[] = [];
   const fetch = async (url: URL | string, init?: RequestInit) => {
     const req = new Request(url, init);
     seen.push(req);
-    return answer(req);
+    return answer(req, init!.signal!);
   };
   return { seen, fetch };
 }
@@ -120,8 +125,8 @@ describe('gateway pipeline (in-process)', () => {
     // workerd ends an upstream request normally when its body stream errors; the upstream then sees a
     // truncated body as complete. The gateway must not relay that answer.
     let upstreamSignal: AbortSignal | undefined;
-    const up = upstream(async (req) => {
-      upstreamSignal = req.signal;
+    const up = upstream(async (req, signal) => {
+      upstreamSignal = signal;
       await req.text().catch(() => '');
       return new Response('accepted a truncated body');
     });
@@ -135,7 +140,7 @@ describe('gateway pipeline (in-process)', () => {
 
   it('answers 504 when the upstream sends no headers in time, and aborts the upstream request', async () => {
     let aborted = false;
-    const up = upstream((req) => new Promise((_, reject) => req.signal.addEventListener('abort', () => { aborted = true; reject(req.signal.reason); })));
+    const up = upstream((_req, signal) => new Promise((_, reject) => signal.addEventListener('abort', () => { aborted = true; reject(signal.reason); })));
     const { gw, audit } = gateway(up);
     const res = await gw.fetch(new Request('http://127.0.0.1/mcp'));
     expect(res.status).toBe(504);
@@ -165,7 +170,7 @@ describe('gateway pipeline (in-process)', () => {
 
   it('propagates a caller abort to the upstream request', async () => {
     let upstreamSignal: AbortSignal | undefined;
-    const up = upstream((req) => { upstreamSignal = req.signal; return new Promise((_, reject) => req.signal.addEventListener('abort', () => reject(req.signal.reason))); });
+    const up = upstream((_req, signal) => { upstreamSignal = signal; return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))); });
     const { gw, audit } = gateway(up);
     const caller = new AbortController();
     const pending = gw.fetch(new Request('http://127.0.0.1/api', { signal: caller.signal }));
