@@ -88,3 +88,25 @@ export const MAX_OTH_ENTRIES = 32;
  * (workload-creds-02 key management: SHOULD be re-generated per WIT), so this covers about a thousand active callers plus
  * the trust anchors; each entry is a CryptoKey of well under a kilobyte. */
 export const KEY_IMPORT_CACHE_MAX_ENTRIES = 1024;
+
+/** Largest `clockSkewSeconds` a trust domain may configure. WIT-SVID §3.4 allows leeway of "seconds to at most a
+ * couple of minutes"; five minutes is the ceiling, past which skew would stretch a five-minute proof to double life. */
+export const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
+
+/** Largest `maxWitLifetimeSeconds`. workload-creds-02 §9.2.1: "short-lived, typically on the order of hours"; a week
+ * covers batch issuers with slow rotation, anything longer is a long-lived credential in disguise. */
+export const MAX_WIT_LIFETIME_LIMIT_SECONDS = 7 * 24 * 60 * 60;
+
+/** Largest `maxJwtSvidLifetimeSeconds`. A bearer token: a day is already generous (SPIRE defaults to five minutes). */
+export const MAX_JWT_SVID_LIFETIME_LIMIT_SECONDS = 24 * 60 * 60;
+
+/** Largest `maxWptLifetimeSeconds`. wpt-02 §2: "on the order of minutes or seconds"; an hour is the outer edge of
+ * "minutes" and bounds how long a replay marker lives. */
+export const MAX_WPT_LIFETIME_LIMIT_SECONDS = 60 * 60;
+
+/** Keys per inline trust-domain JWK Set. Rotation needs two or three; a bundle of hundreds is a mistake (or an
+ * attempt to make the key lookup work hard). */
+export const MAX_TRUST_DOMAIN_KEYS = 64;
+
+/** Entries of a trust domain's `issuers` allowlist, and of a route's `trustDomains` list: configuration, not data. */
+export const MAX_CONFIG_LIST_ENTRIES = 64;

@@ -1,15 +1,17 @@
 /**
- * The audit event: one per gateway decision. It carries the stable reason code that the wire response
- * deliberately does not (DESIGN principle 2). It never carries a token, key or secret; later stages add
- * hashes of credentials, never the credentials.
+ * The audit event: one per gateway decision. It carries the stable reason code and a detail that the wire
+ * response deliberately does not (DESIGN principle 2). It never carries a token, key or secret: an
+ * authenticated caller appears as a Principal, whose credential is named by its hash.
  */
+import type { Principal } from '../identity/principal.ts';
+
 export interface AuditEvent {
   /** ISO 8601 time the request arrived. */
   time: string;
   requestId: string;
   /** `allow`: sent upstream; `deny`: refused by the gateway; `error`: the gateway could not complete it. */
   decision: 'allow' | 'deny' | 'error';
-  /** Stable code for the outcome, e.g. `PUBLIC_ROUTE`, `ERR_BODY_TOO_LARGE`, `ERR_UPSTREAM_TIMEOUT`. */
+  /** Stable code for the outcome, e.g. `PUBLIC_ROUTE`, `AUTHENTICATED`, `ERR_WPT_REPLAYED`, `ERR_UPSTREAM_TIMEOUT`. */
   reason: string;
   /** HTTP status returned to the caller. */
   status: number;
@@ -27,6 +29,8 @@ export interface AuditEvent {
   durationMs: number;
   /** Non-secret detail for operators. */
   detail?: string;
+  /** Who the request was authenticated as, once the authentication stage accepted it (also on later errors). */
+  principal?: Principal;
 }
 
 /** Where audit events go. `emit` must not throw; slow sinks return a promise the runtime keeps alive. */

@@ -33,7 +33,10 @@ export function parseConfig(input: unknown): ConfigResult {
       // One problem per unknown key, located at the key itself, reads better than one for the parent object.
       issue.code === 'unrecognized_keys'
         ? issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: 'unknown key' }))
-        : [{ path: formatPath(issue.path), message: issue.message }],
+        : issue.code === 'invalid_key'
+          ? // A bad record key (a trust domain origin): its own messages, not zod's generic "Invalid key in record".
+            issue.issues.map((inner) => ({ path: formatPath(issue.path), message: inner.message }))
+          : [{ path: formatPath(issue.path), message: issue.message }],
     ),
   };
 }
@@ -63,10 +66,12 @@ export function formatProblems(problems: ConfigProblem[]): string {
   return problems.map((p) => `  - ${p.path || '(document)'}: ${p.message}`).join('\n');
 }
 
+/** `routes[0].auth`, and `trustDomains["spiffe://td"].jwks` for keys that are not plain names. */
 function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const key of path) {
     if (typeof key === 'number') out += `[${key}]`;
+    else if (typeof key === 'string' && !/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key)) out += `[${JSON.stringify(key)}]`;
     else out += out ? `.${String(key)}` : String(key);
   }
   return out;

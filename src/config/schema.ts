@@ -1,9 +1,13 @@
 /**
  * The one GatewayConfig: its shape, defaults and cross-field rules. Every object is strict (unknown keys are
  * errors, DESIGN principle 4) and every route fails closed: it needs an `auth` block unless it says
- * `public: true`. The JSON Schema in `schema/portcullis.config.schema.json` is generated from this file.
+ * `public: true`, and an auth block must name at least one credential. Routes name trust domains that the
+ * top-level `trustDomains` block defines (keys and policy: trust-domains.ts); that cross-reference is checked
+ * here, reported by path. The JSON Schema in `schema/portcullis.config.schema.json` is generated from this file.
  */
 import { z } from 'zod';
+import { MAX_CONFIG_LIST_ENTRIES, MAX_WPT_LIFETIME_LIMIT_SECONDS, DEFAULT_WPT_MAX_LIFETIME_SECONDS } from '../limits.ts';
+import { hasSpiffeAlgorithm, trustDomainOrigin, trustDomainsSchema } from './trust-domains.ts';
 
 const positiveInt = z.number().int().positive();
 
@@ -52,8 +56,42 @@ const upstream = z.union([
   }),
 ]);
 
-/** Credentials a route can require. Each later capability adds its key here; an empty block is refused. */
-const auth = z.strictObject({});
+/** A route's list of accepted trust domains: each must be a key of the top-level `trustDomains`. */
+const routeTrustDomains = z
+  .array(trustDomainOrigin)
+  .min(1)
+  .max(MAX_CONFIG_LIST_ENTRIES)
+  .refine((list) => new Set(list).size === list.length, 'must not repeat a trust domain')
+  .describe('Trust domains (keys of the top-level trustDomains) whose workloads this route accepts.');
+
+/**
+ * Credentials a route can require. Each later capability adds its key here; an empty block is refused. With
+ * more than one credential the route accepts any one of them: WPT-02 puts the proof in `Authorization`, so a
+ * request cannot carry a WIT+WPT and a bearer JWT-SVID at once, and "both" could never be satisfied.
+ */
+const auth = z
+  .strictObject({
+    wit: z
+      .strictObject({
+        trustDomains: routeTrustDomains,
+        carriage: z
+          .enum(['authorization', 'header'])
+          .default('authorization')
+          .describe('Where the proof travels: "authorization" (draft-ietf-wimse-wpt-02, `Authorization: WPT <jwt>`, the default) or "header" (-01, `Workload-Proof-Token`).'),
+        audience: httpUrl.optional().describe('The WPT `aud` this route accepts. Default: publicUrl + the route path. The request\'s own URL on publicUrl (path as sent, no query) is accepted too; Host is never used.'),
+        maxWptLifetimeSeconds: positiveInt.max(MAX_WPT_LIFETIME_LIMIT_SECONDS).optional().describe(`Longest proof lifetime accepted (exp - now, exp - iat). Default ${DEFAULT_WPT_MAX_LIFETIME_SECONDS}.`),
+      })
+      .optional()
+      .describe('Accept a WIMSE Workload Identity Token (`Workload-Identity-Token`) with a Workload Proof Token.'),
+    jwtSvid: z
+      .strictObject({
+        trustDomains: routeTrustDomains,
+        audience: z.string().min(1).max(2048).optional().describe('The value that must be among the JWT-SVID\'s aud. Default: publicUrl + the route path.'),
+      })
+      .optional()
+      .describe('Accept a SPIFFE JWT-SVID as `Authorization: Bearer` (a bearer token: prefer wit). spiffe:// trust domains only.'),
+  })
+  .describe('Credentials this route accepts; a request must present one of them. With both wit and jwtSvid, either authenticates.');
 
 const route = z
   .strictObject({
@@ -61,13 +99,13 @@ const route = z
     protocol: z.enum(['mcp', 'a2a', 'http']).describe('What the upstream speaks: shapes errors (JSON-RPC on mcp) and protocol handling.'),
     upstream,
     public: z.boolean().optional().describe('Serve without authentication. Required (true) when the route has no auth block.'),
-    auth: auth.optional().describe('Credentials this route requires.'),
+    auth: auth.optional(),
     limits: routeLimits.optional().describe('Overrides of the gateway body and timeout limits for this route.'),
   })
   .superRefine((r, ctx) => {
     if (r.public === true && r.auth) ctx.addIssue({ code: 'custom', path: ['public'], message: 'a public route must not also have an auth block' });
     if (r.public !== true && !r.auth) ctx.addIssue({ code: 'custom', path: ['auth'], message: 'required: the route has no auth block and is not marked "public": true (routes fail closed)' });
-    if (r.auth && Object.keys(r.auth).length === 0) ctx.addIssue({ code: 'custom', path: ['auth'], message: 'names no credential; no credential verifier is available in this version, so use "public": true or remove the route' });
+    if (r.auth && r.auth.wit === undefined && r.auth.jwtSvid === undefined) ctx.addIssue({ code: 'custom', path: ['auth'], message: 'names no credential: add "wit" and/or "jwtSvid"' });
   });
 
 /** Paths the gateway answers itself; a route may not shadow them. */
@@ -80,6 +118,7 @@ export const gatewayConfigSchema = z
       .refine((u) => { try { return new URL(u).pathname === '/'; } catch { return true; } }, 'must be an origin with no path')
       .describe('The origin callers use to reach the gateway. Sets X-Forwarded-Host/Proto upstream; never taken from Host.'),
     limits: limits.optional().describe('Gateway-wide limits; routes may override them.'),
+    trustDomains: trustDomainsSchema.optional(),
     audit: z
       .strictObject({ sink: z.enum(['stdout', 'none']).default('stdout').describe('Where audit events go: JSON lines on stdout, or nowhere.') })
       .optional(),
@@ -99,13 +138,49 @@ export const gatewayConfigSchema = z
         const reserved = RESERVED_PATHS.find((p) => path === p || path.startsWith(`${p}/`));
         if (reserved) ctx.addIssue({ code: 'custom', path: ['routes', i, 'path'], message: `"${reserved}" is served by the gateway itself` });
       });
+      trustDomainProblems(cfg, routes, ctx);
     },
     { when: () => true }, // report cross-route problems together with all the others
   )
   .describe('Portcullis gateway configuration.');
+
+/** Routes name trust domains the top-level block defines; SPIFFE-only features need spiffe:// domains. */
+function trustDomainProblems(cfg: { trustDomains?: unknown }, routes: unknown[], ctx: z.RefinementCtx): void {
+  const domains = isRecord(cfg.trustDomains) ? cfg.trustDomains : {};
+  for (const [origin, td] of Object.entries(domains)) {
+    if (isRecord(td) && td.profile === 'wit-svid' && !origin.startsWith('spiffe://')) {
+      ctx.addIssue({ code: 'custom', path: ['trustDomains', origin, 'profile'], message: 'the wit-svid profile needs a spiffe:// trust domain' });
+    }
+  }
+  routes.forEach((r, i) => {
+    const auth = isRecord(r) && isRecord(r.auth) ? r.auth : undefined;
+    for (const kind of ['wit', 'jwtSvid'] as const) {
+      const block = auth?.[kind];
+      const list = isRecord(block) && Array.isArray(block.trustDomains) ? block.trustDomains : [];
+      list.forEach((origin: unknown, j) => {
+        if (typeof origin !== 'string') return;
+        const path = ['routes', i, 'auth', kind, 'trustDomains', j];
+        const td = Object.hasOwn(domains, origin) ? domains[origin] : undefined;
+        if (!isRecord(td)) {
+          ctx.addIssue({ code: 'custom', path, message: `"${origin}" is not defined in trustDomains` });
+        } else if (kind === 'jwtSvid' && !origin.startsWith('spiffe://')) {
+          ctx.addIssue({ code: 'custom', path, message: 'JWT-SVIDs come from spiffe:// trust domains only' });
+        } else if (kind === 'jwtSvid' && !hasSpiffeAlgorithm(td as { algorithms?: string[] })) {
+          ctx.addIssue({ code: 'custom', path, message: `trustDomains["${origin}"].algorithms has no RS/ES/PS algorithm, which JWT-SVIDs need` });
+        }
+      });
+    }
+  });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
 export type RouteConfig = GatewayConfig['routes'][number];
 export type LimitsConfig = z.output<typeof limits>;
 export type Protocol = RouteConfig['protocol'];
+export type RouteAuthConfig = NonNullable<RouteConfig['auth']>;
+export type { TrustDomainConfig, TrustDomainJwk } from './trust-domains.ts';

@@ -1,7 +1,7 @@
 /**
  * Assembles the gateway: one Hono app whose pipeline is
- *   request id -> header limits -> gateway routes (/healthz) -> route match -> [auth: later stages]
- *   -> body limit -> streaming proxy -> audit event.
+ *   request id -> header limits -> gateway routes (/healthz) -> route match -> authentication (authenticate.ts)
+ *   -> [revocation, authorization: later stages] -> body limit -> streaming proxy -> audit event.
  * Everything runtime-specific arrives through GatewayOptions (DESIGN principle 3).
  */
 import { Hono } from 'hono';
@@ -10,10 +10,13 @@ import { noopSink, stdoutSink } from '../audit/sinks.ts';
 import { assertConfig, ConfigError } from '../config/load.ts';
 import type { GatewayConfig, GatewayConfigInput, RouteConfig } from '../config/schema.ts';
 import { MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_HEADER_COUNT, REQUEST_ID_PATTERN, UPSTREAM_TIMEOUT_MS } from '../limits.ts';
+import type { Principal } from '../identity/principal.ts';
 import { memoryState } from '../state/memory.ts';
 import type { StatePorts } from '../state/ports.ts';
+import { staticTrustKeys, type TrustKeySource } from '../trust/static-jwks.ts';
+import { authenticators, type RouteAuthenticator } from './authenticate.ts';
 import { declaredLengthExceeds } from './body-limit.ts';
-import { errorResponse, errorSpec, type ErrorCode } from './errors.ts';
+import { errorResponse, errorSpec, type ErrorCode, type ErrorOptions } from './errors.ts';
 import { downstreamResponseHeaders, headerBytes, upstreamRequestHeaders } from './headers.ts';
 import { fetchSend, proxy, type UpstreamSend } from './proxy.ts';
 import { routeMatcher, upstreamUrl } from './routes.ts';
@@ -31,6 +34,10 @@ export interface GatewayOptions {
   fetch?: UpstreamSend;
   /** Service bindings named by `upstream.service` routes (Workers `env`, or in-process handlers). */
   services?: Record<string, ServiceBinding | undefined>;
+  /** Where trust-anchor keys come from. Default: the inline `jwks` of `config.trustDomains`. */
+  trustKeys?: TrustKeySource;
+  /** Epoch milliseconds, for credential lifetimes. Default `Date.now`. */
+  now?: () => number;
 }
 
 /** Per-request values a runtime entry passes as the second argument of `fetch`. */
@@ -45,6 +52,8 @@ interface ResolvedRoute {
   send: UpstreamSend;
   maxBodyBytes: number;
   timeoutMs: number;
+  /** Undefined for public routes. */
+  authenticate: RouteAuthenticator | undefined;
 }
 
 export interface Gateway {
@@ -65,8 +74,15 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
   const maxHeaderBytes = config.limits?.maxHeaderBytes ?? MAX_HEADER_BYTES;
   const maxHeaderCount = config.limits?.maxHeaderCount ?? MAX_HEADER_COUNT;
 
+  const authenticatorFor = authenticators({
+    config,
+    publicUrl,
+    keys: options.trustKeys ?? staticTrustKeys(config.trustDomains),
+    state,
+    now: options.now ?? Date.now,
+  });
   const routes = new Map<RouteConfig, ResolvedRoute>();
-  config.routes.forEach((route, i) => routes.set(route, resolveRoute(route, i, config, options)));
+  config.routes.forEach((route, i) => routes.set(route, { ...resolveRoute(route, i, config, options), authenticate: authenticatorFor(route) }));
   const match = routeMatcher(config.routes);
 
   const app = new Hono<{ Bindings: ConnectionInfo | undefined; Variables: { requestId: string; started: number; path: string } }>();
@@ -95,10 +111,12 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     });
     if (pending) waitUntil(c, pending);
   };
-  const fail = (c: Ctx, requestId: string, code: ErrorCode, detail: string, route?: RouteConfig) => {
-    const { status, decision } = errorSpec(code);
-    record(c, { requestId, decision, reason: code, status, detail, ...(route ? { route: route.path, protocol: route.protocol } : {}) });
-    return errorResponse(code, requestId, route?.protocol);
+  const fail = (c: Ctx, requestId: string, code: ErrorCode, detail: string, route?: RouteConfig, extra: { principal?: Principal; wire?: ErrorOptions } = {}) => {
+    const spec = errorSpec(code);
+    const decision = spec.decision;
+    const status = extra.wire?.status ?? spec.status;
+    record(c, { requestId, decision, reason: code, status, detail, ...(route ? { route: route.path, protocol: route.protocol } : {}), ...(extra.principal ? { principal: extra.principal } : {}) });
+    return errorResponse(code, requestId, route?.protocol, extra.wire);
   };
 
   app.use(async (c, next) => {
@@ -121,8 +139,20 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     const target = upstreamUrl(route.base, found.rest, searchOf(req.url));
     if (!target) return fail(c, requestId, 'ERR_PATH_INVALID', 'encoded separator or control character in the path', route.config);
 
-    // Authentication and authorization stages land here; config validation guarantees only public routes exist today.
-    if (declaredLengthExceeds(req.headers, route.maxBodyBytes)) return fail(c, requestId, 'ERR_BODY_TOO_LARGE', `declared length over ${route.maxBodyBytes}`, route.config);
+    // Authentication (config validation guarantees: no auth block means `public: true`). Revocation and
+    // authorization stages come here next.
+    let principal: Principal | undefined;
+    if (route.authenticate) {
+      const outcome = await route.authenticate(req, c.get('path'));
+      if (!outcome.ok) {
+        const wire: ErrorOptions = { challenges: outcome.challenges };
+        if (outcome.status !== undefined) wire.status = outcome.status;
+        return fail(c, requestId, outcome.code, outcome.detail, route.config, { wire });
+      }
+      principal = outcome.principal;
+    }
+    const who = principal ? { principal } : {};
+    if (declaredLengthExceeds(req.headers, route.maxBodyBytes)) return fail(c, requestId, 'ERR_BODY_TOO_LARGE', `declared length over ${route.maxBodyBytes}`, route.config, who);
 
     const result = await proxy(route.send, {
       url: target,
@@ -136,13 +166,14 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     if (!result.ok) {
       if (result.code === 'ERR_CLIENT_CLOSED') {
         // Nobody is listening for a response; record the outcome with nginx's 499 convention.
-        record(c, { requestId, decision: 'error', reason: result.code, status: 499, detail: result.detail, ...routeTag });
+        record(c, { requestId, decision: 'error', reason: result.code, status: 499, detail: result.detail, ...routeTag, ...who });
         return new Response(null, { status: 499 });
       }
-      return fail(c, requestId, result.code, result.detail, route.config);
+      return fail(c, requestId, result.code, result.detail, route.config, who);
     }
     const upstream = result.response;
-    record(c, { requestId, decision: 'allow', reason: 'PUBLIC_ROUTE', status: upstream.status, upstreamStatus: upstream.status, ...routeTag });
+    const reason = principal ? 'AUTHENTICATED' : 'PUBLIC_ROUTE';
+    record(c, { requestId, decision: 'allow', reason, status: upstream.status, upstreamStatus: upstream.status, ...routeTag, ...who });
     return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers: downstreamResponseHeaders(upstream.headers, requestId) });
   });
 
@@ -157,7 +188,7 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
   };
 }
 
-function resolveRoute(route: RouteConfig, index: number, config: GatewayConfig, options: GatewayOptions): ResolvedRoute {
+function resolveRoute(route: RouteConfig, index: number, config: GatewayConfig, options: GatewayOptions): Omit<ResolvedRoute, 'authenticate'> {
   const limits = { ...config.limits, ...route.limits };
   const common = { config: route, maxBodyBytes: limits.maxBodyBytes ?? MAX_BODY_BYTES, timeoutMs: limits.upstreamTimeoutMs ?? UPSTREAM_TIMEOUT_MS };
   if (typeof route.upstream === 'string') {

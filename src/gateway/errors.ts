@@ -2,9 +2,28 @@
  * Gateway-generated error responses. Two shapes (DESIGN principle 2): RFC 9457 problem+json everywhere,
  * and a JSON-RPC error body on MCP routes, because MCP clients read a 4xx without a JSON-RPC body as
  * "legacy server" or "session expired" (MCP 2026-07-28 transports; 2025-11-25 session handling). The wire
- * carries a stable code and the request id, never the input that caused the error.
+ * carries a generic title, the status, a stable code and the request id, never the input that caused the
+ * error nor the detail (that goes to the audit event).
+ *
+ * Credential failures (the verifiers' codes, src/verify/errors.ts, plus the gateway's own carriage codes):
+ *   - WIT: 400 (workload-creds-02 §5.2; 401 NOT RECOMMENDED there), no challenge.
+ *   - WPT: 401 with `WWW-Authenticate: WPT` (wpt-02 §2.1); with the -01 carriage 400 and no challenge
+ *     (wpt-01 §2.1). The status is passed by the caller (wptFailureStatus), the table holds the -02 default.
+ *   - JWT-SVID: 401 with `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750 §3.1).
+ *   - no credential at all: 401 with a challenge per scheme the route accepts (RFC 9110 §11.6.1).
+ * Challenges are passed by the caller, which knows what the route accepts; the same status and headers are used
+ * on MCP routes, with a JSON-RPC body.
  */
 import type { Protocol } from '../config/schema.ts';
+import { JWT_SVID_ERRORS, WIT_ERRORS, WIT_FAILURE_STATUS, WPT_ERRORS, type JwtSvidErrorCode, type WitErrorCode, type WptErrorCode } from '../verify/errors.ts';
+
+/** Codes of the gateway's own credential extraction (src/gateway/credentials.ts), beside the verifiers' codes. */
+export type CredentialErrorCode =
+  | 'ERR_CREDENTIALS_MISSING' // the route needs authentication and the request carries none of its credentials
+  | 'ERR_WIT_MISSING' // a proof (WPT) arrived without a Workload-Identity-Token
+  | 'ERR_WPT_MISSING'; // a WIT arrived without a proof: a WIT is never a bearer token (workload-creds-02 §5.1)
+
+export type AuthErrorCode = CredentialErrorCode | WitErrorCode | WptErrorCode | JwtSvidErrorCode;
 
 export type ErrorCode =
   | 'ERR_ROUTE_NOT_FOUND'
@@ -15,7 +34,8 @@ export type ErrorCode =
   | 'ERR_UPSTREAM_UNREACHABLE'
   | 'ERR_UPSTREAM_INVALID'
   | 'ERR_CONFIG_INVALID'
-  | 'ERR_INTERNAL';
+  | 'ERR_INTERNAL'
+  | AuthErrorCode;
 
 interface ErrorSpec {
   status: number;
@@ -24,7 +44,20 @@ interface ErrorSpec {
   decision: 'deny' | 'error';
 }
 
+const family = <C extends string>(codes: Record<C, string>, spec: ErrorSpec) =>
+  Object.fromEntries(Object.keys(codes).map((code) => [code, spec])) as Record<C, ErrorSpec>;
+
 const ERRORS: Record<ErrorCode, ErrorSpec> = {
+  ...family(WIT_ERRORS, { status: WIT_FAILURE_STATUS, title: 'Workload identity token rejected', decision: 'deny' }),
+  ...family(WPT_ERRORS, { status: 401, title: 'Workload proof token rejected', decision: 'deny' }),
+  ...family(JWT_SVID_ERRORS, { status: 401, title: 'Bearer token rejected', decision: 'deny' }),
+  // The gateway's own stores or key sources failed: not the caller's fault, refused all the same (fail closed).
+  ERR_WIT_KEY_SOURCE_FAILED: { status: 503, title: 'Credential check unavailable', decision: 'error' },
+  ERR_JWT_SVID_KEY_SOURCE_FAILED: { status: 503, title: 'Credential check unavailable', decision: 'error' },
+  ERR_WPT_REPLAY_STORE_FAILED: { status: 503, title: 'Credential check unavailable', decision: 'error' },
+  ERR_CREDENTIALS_MISSING: { status: 401, title: 'Authentication required', decision: 'deny' },
+  ERR_WIT_MISSING: { status: WIT_FAILURE_STATUS, title: 'Workload identity token missing', decision: 'deny' },
+  ERR_WPT_MISSING: { status: 401, title: 'Workload proof token missing', decision: 'deny' },
   ERR_ROUTE_NOT_FOUND: { status: 404, title: 'No route matches this path', decision: 'deny' },
   ERR_PATH_INVALID: { status: 400, title: 'Ambiguous request path', decision: 'deny' },
   ERR_HEADERS_TOO_LARGE: { status: 431, title: 'Request header fields too large', decision: 'deny' },
@@ -43,9 +76,18 @@ export function errorSpec(code: ErrorCode): ErrorSpec {
 /** JSON-RPC "server error" range (JSON-RPC 2.0 §5.1): the gateway, not the MCP server, refused the call. */
 const JSONRPC_GATEWAY_ERROR = -32000;
 
-export function errorResponse(code: ErrorCode, requestId: string, protocol?: Protocol): Response {
-  const { status, title } = ERRORS[code];
+/** Per-response overrides: the status of a carriage-dependent failure, and the challenges of a 401. */
+export interface ErrorOptions {
+  status?: number;
+  /** `WWW-Authenticate` challenges, e.g. `WPT`, `Bearer error="invalid_token"`; sent as one comma-separated field. */
+  challenges?: readonly string[];
+}
+
+export function errorResponse(code: ErrorCode, requestId: string, protocol?: Protocol, options: ErrorOptions = {}): Response {
+  const { title } = ERRORS[code];
+  const status = options.status ?? ERRORS[code].status;
   const headers = new Headers({ 'x-request-id': requestId, 'cache-control': 'no-store' });
+  if (options.challenges && options.challenges.length > 0) headers.set('www-authenticate', options.challenges.join(', '));
   let body: string;
   if (protocol === 'mcp') {
     headers.set('content-type', 'application/json');

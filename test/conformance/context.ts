@@ -8,6 +8,17 @@ export interface ConformanceTarget {
   gatewayUrl: string;
   /** Base URL of the fixture upstream (tests read its records directly). */
   fixtureUrl: string;
+  /** The trust domains' signing keys generated for this run (their public halves are in the gateway config). */
+  wimse: WimseKeys;
+  /** workerd only: wrangler dev reported the PORTCULLIS_STATE Durable Object binding and the Worker used it. */
+  durableState?: boolean;
+}
+
+export interface WimseKeys {
+  /** Private JWK (ES256) of the issuer of the conformance trust domain, `kid` ISSUER_KID. */
+  issuer: JsonWebKey;
+  /** Private JWK (ES256) of a trust domain that is configured but not accepted by the WIMSE routes. */
+  other: JsonWebKey;
 }
 
 declare module 'vitest' {

@@ -11,20 +11,35 @@ import { deadPort, RUNTIMES, startGateway, type Runtime } from './runtimes.ts';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const runtime = runtimeOf(project);
+  const [issuer, other] = await Promise.all([signingKey(), signingKey()]);
   const fixture = await startFixture();
   let gateway;
   try {
-    gateway = await startGateway(runtime, conformanceConfig(fixture.url, await deadPort()));
+    gateway = await startGateway(runtime, conformanceConfig(fixture.url, await deadPort(), { issuer: issuer.publicJwk, other: other.publicJwk }));
   } catch (error) {
     await fixture.close();
     throw error;
   }
-  const target: ConformanceTarget = { runtime, gatewayUrl: gateway.url, fixtureUrl: fixture.url };
+  const target: ConformanceTarget = { runtime, gatewayUrl: gateway.url, fixtureUrl: fixture.url, wimse: { issuer: issuer.privateJwk, other: other.privateJwk } };
+  if (runtime === 'workerd') {
+    // Replay state must go through the Durable Object, not per-isolate memory: wrangler lists the binding, and
+    // the Worker warns when it falls back to memory (it has served /healthz by now, so it has built its state).
+    const output = gateway.process.output();
+    target.durableState = /env\.PORTCULLIS_STATE \(PortcullisState\)\s+Durable Object/.test(output) && !output.includes('PORTCULLIS_STATE is not bound');
+  }
   project.provide('conformanceTarget', target);
   return async () => {
     await gateway.stop();
     await fixture.close();
   };
+}
+
+/** A fresh ES256 key pair as JWKs: the private half stays with the tests, the public half goes into the config. */
+async function signingKey(): Promise<{ privateJwk: JsonWebKey; publicJwk: JsonWebKey }> {
+  const pair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const privateJwk = await crypto.subtle.exportKey('jwk', pair.privateKey);
+  const { kty, crv, x, y } = privateJwk;
+  return { privateJwk, publicJwk: { kty, crv, x, y } };
 }
 
 function runtimeOf(project: TestProject): Runtime {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { assertConfig, ConfigError, parseConfig, parseConfigText } from '../../src/config/index.ts';
 import { configJsonSchema } from '../../src/config/json-schema.ts';
 import { MAX_CONFIG_BYTES } from '../../src/limits.ts';
@@ -35,6 +35,8 @@ describe('GatewayConfig', () => {
 
   it('refuses public routes that also carry auth, and auth blocks naming no credential', () => {
     expect(problems({ ...valid, routes: [{ ...route, auth: {} }] }).map((p) => p.path)).toEqual(['routes[0].public', 'routes[0].auth']);
+    const { public: _, ...closed } = route;
+    expect(problems({ ...valid, routes: [{ ...closed, auth: {} }] })).toEqual([{ path: 'routes[0].auth', message: 'names no credential: add "wit" and/or "jwtSvid"' }]);
   });
 
   it('lists every problem at once, by path', () => {
@@ -98,5 +100,131 @@ describe('GatewayConfig', () => {
     const published = JSON.parse(readFileSync(new URL('../../schema/portcullis.config.schema.json', import.meta.url), 'utf8'));
     expect(published).toEqual(configJsonSchema());
     expect(published.additionalProperties).toBe(false);
+  });
+});
+
+describe('GatewayConfig: trustDomains and route credentials', () => {
+  const TD = 'spiffe://dev.portcullis.local';
+  let ec: { kty: string; crv: string; x: string; y: string; d: string };
+  let rsa1024: { kty: string; n: string; e: string };
+  const { public: _, ...closed } = route;
+  const td = () => ({ jwks: { keys: [{ kty: ec.kty, crv: ec.crv, x: ec.x, y: ec.y, kid: 'k1' }] } });
+  const withDomains = (trustDomains: unknown, routes: unknown[] = [{ ...closed, auth: { wit: { trustDomains: [TD] } } }]) => ({ ...valid, trustDomains, routes });
+
+  beforeAll(async () => {
+    const pair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+    ec = (await crypto.subtle.exportKey('jwk', pair.privateKey)) as typeof ec;
+    const small = (await crypto.subtle.generateKey({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+    rsa1024 = (await crypto.subtle.exportKey('jwk', small.publicKey)) as typeof rsa1024;
+  });
+
+  it('accepts a WIT+WPT route and a JWT-SVID route over an inline JWK Set, with defaults filled in', () => {
+    const result = parseConfig(withDomains({ [TD]: td(), 'wimse://example.com': td() }, [
+      { ...closed, auth: { wit: { trustDomains: [TD, 'wimse://example.com'] }, jwtSvid: { trustDomains: [TD] } } },
+      { ...closed, path: '/legacy', auth: { wit: { trustDomains: [TD], carriage: 'header', audience: 'https://alias.example/mcp', maxWptLifetimeSeconds: 60 } } },
+    ]));
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    expect(result.config.trustDomains?.[TD]?.algorithms).toEqual(['ES256']);
+    expect(result.config.routes[0]?.auth?.wit?.carriage).toBe('authorization');
+    expect(result.config.routes[1]?.auth?.wit).toMatchObject({ carriage: 'header', audience: 'https://alias.example/mcp' });
+  });
+
+  it('accepts a pasted SPIFFE bundle: use values, spiffe_sequence and spiffe_refresh_hint, extra JWK members', () => {
+    const jwk = { kty: ec.kty, crv: ec.crv, x: ec.x, y: ec.y };
+    const bundle = { keys: [{ ...jwk, kid: 'w', use: 'wit-svid', x5t: 'abc' }, { ...jwk, kid: 'j', use: 'jwt-svid', alg: 'ES256' }], spiffe_sequence: 12, spiffe_refresh_hint: 300 };
+    expect(parseConfig(withDomains({ [TD]: { jwks: bundle, profile: 'wit-svid' } })).ok).toBe(true);
+  });
+
+  it('refuses keys that are not canonical trust domain origins, by path', () => {
+    const found = problems(withDomains({ [TD]: td(), 'spiffe://Dev.local': td(), 'spiffe://dev.local/ns': td(), 'https://dev.local': td(), 'wimse://dev.local.': td() }));
+    expect(found).toEqual([
+      { path: 'trustDomains["spiffe://Dev.local"]', message: 'not a canonical trust domain: the trust domain has uppercase letters' },
+      { path: 'trustDomains["spiffe://dev.local/ns"]', message: expect.stringContaining('must be a trust domain origin') },
+      { path: 'trustDomains["https://dev.local"]', message: expect.stringContaining('must be a trust domain origin') },
+      { path: 'trustDomains["wimse://dev.local."]', message: 'not a canonical trust domain: a wimse trust domain ends with a dot' },
+    ]);
+  });
+
+  it('refuses private key members, keys without kid, repeated kids, and keys of the wrong shape, without echoing key material', () => {
+    const pub = { kty: ec.kty, crv: ec.crv, x: ec.x, y: ec.y };
+    const keys = [
+      { ...pub, kid: 'a', d: ec.d },
+      { ...pub },
+      { ...pub, kid: 'a' },
+      { ...pub, kid: 'c', y: ec.y.slice(4) },
+      { ...rsa1024, kid: 'r' },
+      { kty: 'oct', k: 'c2VjcmV0', kid: 's' },
+      { ...pub, kid: 'e', alg: 'ES384' },
+      { ...pub, kid: 'f', use: 'enc' },
+      { ...pub, kid: 'g', key_ops: ['sign'] },
+    ];
+    const result = parseConfig(withDomains({ [TD]: { jwks: { keys } } }));
+    const found = problems(withDomains({ [TD]: { jwks: { keys } } }));
+    const at = (i: number) => found.filter((p) => p.path.startsWith(`trustDomains["${TD}"].jwks.keys[${i}]`)).map((p) => p.path.slice(`trustDomains["${TD}"].jwks.keys[${i}]`.length));
+    expect(at(0)).toEqual(['.d']);
+    expect(at(1)).toEqual(['.kid']);
+    expect(at(2)).toEqual([]); // repeated kid: checked once every key has the right shape (next test)
+    expect(at(3)).toEqual(['.y']);
+    expect(at(4)).toEqual(['.n']);
+    expect(at(5)).toEqual(['.kty']);
+    expect(at(6)).toEqual(['.alg']); // does not fit P-256
+    expect(at(7)).toEqual(['.use']);
+    expect(at(8)).toEqual(['.key_ops']);
+    expect(JSON.stringify(result)).not.toContain(ec.d);
+    expect(JSON.stringify(result)).not.toContain(ec.x);
+  });
+
+  it('refuses a repeated kid, and keys no configured algorithm can use', () => {
+    const pub = { kty: ec.kty, crv: ec.crv, x: ec.x, y: ec.y };
+    const found = problems(withDomains({ [TD]: { jwks: { keys: [{ ...pub, kid: 'a' }, { ...pub, kid: 'a' }, { ...pub, kid: 'b', alg: 'ES256' }, { ...pub, kid: 'c' }] }, algorithms: ['EdDSA'] } }));
+    const base = `trustDomains["${TD}"].jwks.keys`;
+    expect(found).toEqual([
+      { path: `${base}[0]`, message: 'the key fits none of algorithms' },
+      { path: `${base}[1].kid`, message: 'duplicates jwks.keys[0].kid' },
+      { path: `${base}[1]`, message: 'the key fits none of algorithms' },
+      { path: `${base}[2].alg`, message: '"ES256" is not in algorithms, so this key could never verify' },
+      { path: `${base}[3]`, message: 'the key fits none of algorithms' },
+    ]);
+  });
+
+  it('refuses an empty key set, symmetric or unknown algorithms, and out-of-bounds policy numbers', () => {
+    const found = problems(withDomains({ [TD]: { jwks: { keys: [] }, algorithms: ['HS256', 'none'], clockSkewSeconds: 301, maxWitLifetimeSeconds: 0, maxJwtSvidLifetimeSeconds: 86_401, issuers: [] } }));
+    const base = `trustDomains["${TD}"]`;
+    expect(found.map((p) => p.path)).toEqual([`${base}.jwks.keys`, `${base}.algorithms[0]`, `${base}.algorithms[1]`, `${base}.issuers`, `${base}.clockSkewSeconds`, `${base}.maxWitLifetimeSeconds`, `${base}.maxJwtSvidLifetimeSeconds`]);
+  });
+
+  it('checks the wit-svid profile: spiffe:// domains only, RS/ES/PS algorithms only', () => {
+    const found = problems(withDomains({ [TD]: { ...td(), profile: 'wit-svid', algorithms: ['ES256', 'EdDSA'] }, 'wimse://example.com': { ...td(), profile: 'wit-svid' } }));
+    expect(found).toEqual([
+      { path: `trustDomains["${TD}"].algorithms`, message: 'the wit-svid profile allows RS/ES/PS algorithms only, not EdDSA' },
+      { path: 'trustDomains["wimse://example.com"].profile', message: 'the wit-svid profile needs a spiffe:// trust domain' },
+    ]);
+  });
+
+  it('cross-checks routes against trustDomains, reported by path', () => {
+    const found = problems(withDomains({ [TD]: td(), 'wimse://example.com': td(), 'spiffe://ed.example': { jwks: { keys: [{ kty: 'OKP', crv: 'Ed25519', x: ec.x, kid: 'e' }] }, algorithms: ['EdDSA'] } }, [
+      { ...closed, auth: { wit: { trustDomains: [TD, 'spiffe://unknown.example'] }, jwtSvid: { trustDomains: ['wimse://example.com', 'spiffe://ed.example'] } } },
+      { ...closed, path: '/b', auth: { wit: { trustDomains: [TD, TD] } } },
+    ]));
+    expect(found).toEqual([
+      { path: 'routes[1].auth.wit.trustDomains', message: 'must not repeat a trust domain' },
+      { path: 'routes[0].auth.wit.trustDomains[1]', message: '"spiffe://unknown.example" is not defined in trustDomains' },
+      { path: 'routes[0].auth.jwtSvid.trustDomains[0]', message: 'JWT-SVIDs come from spiffe:// trust domains only' },
+      { path: 'routes[0].auth.jwtSvid.trustDomains[1]', message: expect.stringContaining('has no RS/ES/PS algorithm') },
+    ]);
+    // A route naming a trust domain when there is no trustDomains block at all.
+    expect(problems({ ...valid, routes: [{ ...closed, auth: { wit: { trustDomains: [TD] } } }] })).toEqual([{ path: 'routes[0].auth.wit.trustDomains[0]', message: `"${TD}" is not defined in trustDomains` }]);
+  });
+
+  it('checks route credential blocks: strict, an absolute audience URL, bounded proof lifetime, a carriage it knows', () => {
+    const found = problems(withDomains({ [TD]: td() }, [{ ...closed, auth: { wit: { trustDomains: [], carriage: 'cookie', audience: '/mcp', maxWptLifetimeSeconds: 3601, extra: 1 }, jwtSvid: { trustDomains: [TD], audience: '' } } }]));
+    expect(found.map((p) => p.path).sort()).toEqual([
+      'routes[0].auth.jwtSvid.audience',
+      'routes[0].auth.wit.audience',
+      'routes[0].auth.wit.carriage',
+      'routes[0].auth.wit.extra',
+      'routes[0].auth.wit.maxWptLifetimeSeconds',
+      'routes[0].auth.wit.trustDomains',
+    ]);
   });
 });

@@ -1,0 +1,241 @@
+/**
+ * The authentication stage: turns the credentials a request presents into a Principal, or into a refusal with a
+ * stable code, the status and the `WWW-Authenticate` challenges for the wire (rendered by errors.ts).
+ *
+ * WIT + WPT (draft-ietf-wimse-workload-creds-02 §3, §5.1; draft-ietf-wimse-wpt-02 §2, §3; -01 carriage per route):
+ *   1. credentials.ts picks and extracts the fields (exactly one of each, no lists).
+ *   2. The trust domain is read from the WIT's `sub` (parsed, not trusted) and must be one the route accepts; its
+ *      policy (algorithms, issuers, lifetimes, skew) and keys come from `config.trustDomains` through the
+ *      TrustKeySource port, by `kid`: never from a URL or key in a token. A WIT from any other trust domain fails
+ *      at the key step (ERR_WIT_KEY_NOT_FOUND) after the verifier's earlier checks.
+ *   3. verifyWit, unless `state.cache` holds the VerifiedWit under its token hash (cached until the WIT's `exp`,
+ *      keyed also by a hash of the trustDomains config, so changed keys or policy never serve old results).
+ *   4. verifyWpt with the route's audience (configured, default publicUrl + mount; or the request's URL on
+ *      publicUrl: never Host), the WPT lifetime limit, `Txn-Token` for `tth`, the -01 access token for `ath`, and
+ *      `state.replay` (Durable Objects on Workers). Proofs are never cached. No `oth` token is understood yet, so
+ *      a proof naming one is refused (wpt-02 §2 step 12).
+ * JWT-SVID (SPIFFE JWT-SVID §3, Appendix A): the trust domain from `sub` likewise (spiffe:// only), audience the
+ * route's configured one (default publicUrl + mount), verifyJwtSvid. Not cached (a cheap bearer check, and the
+ * route-specific audience would have to be part of the key).
+ *
+ * Does NOT: revoke, authorize, or decide what the upstream receives (credentials are stripped by headers.ts).
+ */
+import { ASYMMETRIC_JWS_ALGORITHMS, SPIFFE_JWS_ALGORITHMS } from '../crypto/algorithms.ts';
+import { sha256b64url } from '../crypto/digest.ts';
+import { parseCompactJwt } from '../crypto/jws.ts';
+import type { GatewayConfig, RouteConfig, TrustDomainConfig } from '../config/schema.ts';
+import type { Principal } from '../identity/principal.ts';
+import { parseWorkloadId, workloadOrigin } from '../identity/workload-id.ts';
+import { MAX_JWT_SVID_BYTES, MAX_WIT_BYTES } from '../limits.ts';
+import { fail, ok, type Result } from '../result.ts';
+import type { StatePorts } from '../state/ports.ts';
+import type { TrustKeySource } from '../trust/static-jwks.ts';
+import { wptFailureStatus, type WitErrorCode } from '../verify/errors.ts';
+import { verifyJwtSvid, type JwtSvidPolicy } from '../verify/jwt-svid.ts';
+import { verifyWit, type VerifiedWit, type WitPolicy } from '../verify/wit.ts';
+import { verifyWpt } from '../verify/wpt.ts';
+import { extractCredentials, type Accepts, type Carriage } from './credentials.ts';
+import type { AuthErrorCode } from './errors.ts';
+
+export type AuthOutcome =
+  | { ok: true; principal: Principal }
+  | {
+      ok: false;
+      code: AuthErrorCode;
+      /** For the audit event only. */
+      detail: string;
+      /** Overrides the code's table status (WPT failures with the -01 carriage are 400). */
+      status?: number;
+      challenges: string[];
+    };
+
+/** Authenticates one request on one route; `path` is the request path as sent (for the target-URI audience). */
+export type RouteAuthenticator = (request: Request, path: string) => Promise<AuthOutcome>;
+
+export interface AuthenticateDeps {
+  config: GatewayConfig;
+  publicUrl: URL;
+  keys: TrustKeySource;
+  state: StatePorts;
+  /** Epoch milliseconds. */
+  now: () => number;
+}
+
+/** Policy for a WIT whose trust domain the route does not accept: every algorithm, so the key step reports it. */
+const UNKNOWN_DOMAIN_WIT_POLICY: WitPolicy = { algorithms: ASYMMETRIC_JWS_ALGORITHMS };
+const UNKNOWN_DOMAIN_SVID_POLICY: JwtSvidPolicy = { algorithms: SPIFFE_JWS_ALGORITHMS };
+
+/** Returns a factory of per-route authenticators sharing the WIT cache namespace; `undefined` for public routes. */
+export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => RouteAuthenticator | undefined {
+  const domains: Record<string, TrustDomainConfig> = deps.config.trustDomains ?? {};
+  let namespace: Promise<string> | undefined;
+  const cacheNamespace = () => (namespace ??= sha256b64url(JSON.stringify(domains)).then((h) => h.slice(0, 22)));
+
+  return (route) => {
+    const auth = route.auth;
+    if (!auth) return undefined;
+    const origin = deps.publicUrl.origin;
+    const mountAudience = `${origin}${route.path}`;
+    const witConfig = auth.wit;
+    const svidConfig = auth.jwtSvid;
+    const carriage: Carriage = witConfig?.carriage ?? 'authorization';
+    const accepts: Accepts = {};
+    if (witConfig) accepts.wit = { carriage };
+    if (svidConfig) accepts.jwtSvid = true;
+    const witDomains = new Set(witConfig?.trustDomains ?? []);
+    const svidDomains = new Set(svidConfig?.trustDomains ?? []);
+
+    // RFC 9110 §11.6.1: a 401 names every scheme the route accepts. The -01 carriage defines no scheme; `WPT`
+    // (registered by -02) still tells the caller that a workload proof is expected.
+    const wptChallenge = witConfig ? ['WPT'] : [];
+    const bearerChallenge = svidConfig ? ['Bearer'] : [];
+    const missingChallenges = [...wptChallenge, ...bearerChallenge];
+    const refuse = (code: AuthErrorCode, detail: string, family: 'wit' | 'wpt' | 'jwt-svid' | 'none'): AuthOutcome => {
+      switch (family) {
+        case 'wit':
+          return { ok: false, code, detail, challenges: [] };
+        case 'wpt':
+          if (isInfrastructure(code)) return { ok: false, code, detail, challenges: [] };
+          return carriage === 'authorization'
+            ? { ok: false, code, detail, status: wptFailureStatus('authorization'), challenges: missingChallenges }
+            : { ok: false, code, detail, status: wptFailureStatus('header'), challenges: [] };
+        case 'jwt-svid':
+          if (isInfrastructure(code)) return { ok: false, code, detail, challenges: [] };
+          return { ok: false, code, detail, challenges: ['Bearer error="invalid_token"', ...wptChallenge] };
+        case 'none':
+          return { ok: false, code, detail, challenges: missingChallenges };
+      }
+    };
+
+    /** The verified WIT, from the cache or the verifier; `cacheWrite` settles when a fresh result is stored. */
+    const verifiedWit = async (token: string): Promise<{ result: Result<VerifiedWit, WitErrorCode>; cacheWrite?: Promise<void> }> => {
+      const now = deps.now();
+      const hash = token.length <= MAX_WIT_BYTES ? await sha256b64url(token) : undefined;
+      const cacheKey = hash === undefined ? undefined : `wit:${await cacheNamespace()}:${hash}`;
+      if (cacheKey !== undefined) {
+        const hit = await deps.state.cache.get<VerifiedWit>(cacheKey).catch(() => undefined);
+        if (hit && hit.tokenHash === hash && typeof hit.expiresAt === 'number' && hit.expiresAt > now && hit.subject) {
+          const hitOrigin = workloadOrigin(hit.subject);
+          if (!witDomains.has(hitOrigin)) return { result: fail('ERR_WIT_KEY_NOT_FOUND', `trust domain ${hitOrigin} is not accepted on this route`) };
+          return { result: ok(hit) };
+        }
+      }
+      const claimed = claimedOrigin(token, MAX_WIT_BYTES);
+      const td = claimed !== undefined && witDomains.has(claimed) ? domains[claimed] : undefined;
+      const result = await verifyWit(token, {
+        keys: (_name, kid, subject) => (td && workloadOrigin(subject) === claimed ? deps.keys.key(claimed, kid, 'wit') : Promise.resolve(undefined)),
+        policy: td ? witPolicy(td) : UNKNOWN_DOMAIN_WIT_POLICY,
+        now: deps.now,
+      });
+      if (!result.ok) {
+        if (result.code === 'ERR_WIT_KEY_NOT_FOUND' && !td && claimed !== undefined) return { result: fail(result.code, `trust domain ${claimed} is not accepted on this route`) };
+        return { result };
+      }
+      const ttl = result.value.expiresAt - now;
+      if (cacheKey === undefined || ttl <= 0) return { result };
+      // Awaited by the caller after the proof check, so the two overlap; a failed write only costs a re-verify later.
+      return { result, cacheWrite: deps.state.cache.set(cacheKey, result.value, ttl).catch(() => {}) };
+    };
+
+    return async (request, path) => {
+      const presented = extractCredentials(request.headers, accepts);
+      if (!presented.ok) {
+        const code = presented.code;
+        const family = code === 'ERR_WIT_MALFORMED' || code === 'ERR_WIT_MISSING' ? 'wit'
+          : code === 'ERR_WPT_MALFORMED' || code === 'ERR_WPT_MISSING' ? 'wpt'
+          : code === 'ERR_JWT_SVID_MALFORMED' ? 'jwt-svid' : 'none';
+        return refuse(code, presented.detail, family);
+      }
+      const creds = presented.value;
+
+      if (creds.kind === 'jwt-svid') {
+        const claimed = claimedOrigin(creds.token, MAX_JWT_SVID_BYTES);
+        const td = claimed !== undefined && svidDomains.has(claimed) ? domains[claimed] : undefined;
+        const result = await verifyJwtSvid(creds.token, {
+          keys: (_name, kid, subject) => (td && workloadOrigin(subject) === claimed ? deps.keys.key(claimed, kid, 'jwt-svid') : Promise.resolve(undefined)),
+          audience: svidConfig?.audience ?? mountAudience,
+          policy: td ? svidPolicy(td) : UNKNOWN_DOMAIN_SVID_POLICY,
+          now: deps.now,
+        });
+        if (!result.ok) {
+          const detail = result.code === 'ERR_JWT_SVID_KEY_NOT_FOUND' && !td && claimed !== undefined ? `trust domain ${claimed} is not accepted on this route` : result.detail;
+          return refuse(result.code, detail, 'jwt-svid');
+        }
+        const svid = result.value;
+        const principal: Principal = {
+          workloadId: svid.subject.uri,
+          trustDomain: workloadOrigin(svid.subject),
+          credential: 'jwt-svid',
+          expiresAt: new Date(svid.expiresAt).toISOString(),
+          tokenHash: svid.tokenHash,
+        };
+        if (svid.issuer !== undefined) principal.issuer = svid.issuer;
+        return { ok: true, principal };
+      }
+
+      const { result: wit, cacheWrite } = await verifiedWit(creds.wit);
+      if (!wit.ok) return refuse(wit.code, wit.detail, 'wit');
+      const subjectOrigin = workloadOrigin(wit.value.subject);
+      const td = domains[subjectOrigin];
+      const audiences = [witConfig?.audience ?? mountAudience];
+      const target = `${origin}${path}`;
+      if (!audiences.includes(target)) audiences.push(target);
+      const proofContext: Parameters<typeof verifyWpt>[1] = {
+        wit: wit.value,
+        witToken: creds.wit,
+        audience: audiences,
+        carriage: creds.carriage,
+        replay: deps.state.replay,
+        policy: { maxLifetimeSeconds: witConfig?.maxWptLifetimeSeconds, clockSkewSeconds: td?.clockSkewSeconds },
+        now: deps.now,
+      };
+      if (creds.accessToken !== undefined) proofContext.accessToken = creds.accessToken;
+      if (creds.txnToken !== undefined) proofContext.txnToken = creds.txnToken;
+      const proof = await verifyWpt(creds.proof, proofContext);
+      await cacheWrite;
+      if (!proof.ok) return refuse(proof.code, proof.detail, 'wpt');
+      const principal: Principal = {
+        workloadId: wit.value.subject.uri,
+        trustDomain: subjectOrigin,
+        credential: 'wit+wpt',
+        keyThumbprint: wit.value.confirmationThumbprint,
+        expiresAt: new Date(wit.value.expiresAt).toISOString(),
+        tokenHash: wit.value.tokenHash,
+      };
+      if (wit.value.issuer !== undefined) principal.issuer = wit.value.issuer;
+      return { ok: true, principal };
+    };
+  };
+}
+
+/** Codes for failures of the gateway's own ports (503), which carry no challenge. */
+function isInfrastructure(code: AuthErrorCode): boolean {
+  return code === 'ERR_WPT_REPLAY_STORE_FAILED' || code === 'ERR_WIT_KEY_SOURCE_FAILED' || code === 'ERR_JWT_SVID_KEY_SOURCE_FAILED';
+}
+
+/**
+ * The trust domain origin a token claims in `sub`, read without trusting it (only to choose which trust domain's
+ * policy and keys to verify it with; the verifier re-derives it from the same `sub`). Undefined when unreadable.
+ */
+function claimedOrigin(token: string, maxBytes: number): string | undefined {
+  if (token.length > maxBytes) return undefined;
+  const parsed = parseCompactJwt(token);
+  if (!parsed.ok || typeof parsed.value.claims.sub !== 'string') return undefined;
+  const id = parseWorkloadId(parsed.value.claims.sub);
+  return id.ok ? workloadOrigin(id.value) : undefined;
+}
+
+function witPolicy(td: TrustDomainConfig): WitPolicy {
+  return {
+    algorithms: td.algorithms,
+    confirmationAlgorithms: td.confirmationAlgorithms,
+    profile: td.profile,
+    issuers: td.issuers,
+    maxLifetimeSeconds: td.maxWitLifetimeSeconds,
+    clockSkewSeconds: td.clockSkewSeconds,
+  };
+}
+
+function svidPolicy(td: TrustDomainConfig): JwtSvidPolicy {
+  return { algorithms: td.algorithms, issuers: td.issuers, maxLifetimeSeconds: td.maxJwtSvidLifetimeSeconds, clockSkewSeconds: td.clockSkewSeconds };
+}
