@@ -8,6 +8,8 @@ export type { StatePorts, ReplayStore, RevocationStore, Revocation, Cache } from
 export { stdoutSink, noopSink, memorySink } from './audit/index.ts';
 export type { AuditEvent, AuditSink } from './audit/index.ts';
 export { parseWorkloadId, sameWorkloadId, workloadOrigin } from './identity/index.ts';
-export type { WorkloadId, WorkloadIdError } from './identity/index.ts';
+export type { WorkloadId, WorkloadIdError, Principal } from './identity/index.ts';
+export { staticTrustKeys } from './trust/static-jwks.ts';
+export type { TrustKeySource, KeyPurpose } from './trust/static-jwks.ts';
 export { verifyWit, verifyWpt, verifyJwtSvid, wptChallenge } from './verify/index.ts';
 export type { VerifiedWit, VerifiedWpt, VerifiedJwtSvid, WitErrorCode, WptErrorCode, JwtSvidErrorCode } from './verify/index.ts';

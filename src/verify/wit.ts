@@ -218,7 +218,7 @@ export async function verifyWit(token: string, ctx: WitContext): Promise<Result<
   let thumbprint: string;
   try {
     const imported = await cache.importPublic(jwk, cnfAlg);
-    const bits = (imported.key.algorithm as Partial<RsaHashedKeyAlgorithm>).modulusLength;
+    const bits = (imported.key.algorithm as { modulusLength?: number }).modulusLength;
     if (bits !== undefined && bits < 2048) return fail('ERR_WIT_CNF_KEY_INVALID', `cnf.jwk is a ${bits}-bit RSA key, minimum 2048`);
     thumbprint = imported.thumbprint;
   } catch {

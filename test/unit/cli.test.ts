@@ -22,7 +22,7 @@ function file(name: string, content: unknown): string {
   return path;
 }
 
-describe('portcullis CLI', () => {
+describe('portcullis CLI', { timeout: 20_000 }, () => {
   it('config check accepts a valid file', async () => {
     const path = file('ok.json', { publicUrl: 'http://127.0.0.1:8787', routes: [{ path: '/a', protocol: 'http', upstream: 'http://127.0.0.1:1/', public: true }] });
     const { code, stdout } = await run(['config', 'check', path]);
