@@ -110,3 +110,7 @@ export const MAX_TRUST_DOMAIN_KEYS = 64;
 
 /** Entries of a trust domain's `issuers` allowlist, and of a route's `trustDomains` list: configuration, not data. */
 export const MAX_CONFIG_LIST_ENTRIES = 64;
+
+/** Verified WITs kept per isolate in front of the shared cache (gateway/authenticate.ts): about a thousand
+ * active callers, at most MAX_WIT_BYTES of key plus a small VerifiedWit each, so under ~10 MiB. */
+export const HOT_WIT_CACHE_ENTRIES = 1024;

@@ -27,6 +27,30 @@ export const SPIFFE_JWS_ALGORITHMS = [
 
 const ASYMMETRIC = new Set<string>(ASYMMETRIC_JWS_ALGORITHMS);
 
+/**
+ * Web Crypto `verify` parameters for each algorithm (RFC 7518 §3.3-3.5, RFC 8037). JWS ECDSA signatures are
+ * the raw r||s concatenation, which is the format Web Crypto's ECDSA takes, so no conversion is needed.
+ */
+type VerifyParams = { name: string; hash?: string; saltLength?: number };
+
+const VERIFY_PARAMS: Record<AsymmetricJwsAlgorithm, VerifyParams> = {
+  ES256: { name: 'ECDSA', hash: 'SHA-256' },
+  ES384: { name: 'ECDSA', hash: 'SHA-384' },
+  ES512: { name: 'ECDSA', hash: 'SHA-512' },
+  RS256: { name: 'RSASSA-PKCS1-v1_5' },
+  RS384: { name: 'RSASSA-PKCS1-v1_5' },
+  RS512: { name: 'RSASSA-PKCS1-v1_5' },
+  PS256: { name: 'RSA-PSS', saltLength: 32 },
+  PS384: { name: 'RSA-PSS', saltLength: 48 },
+  PS512: { name: 'RSA-PSS', saltLength: 64 },
+  EdDSA: { name: 'Ed25519' },
+  Ed25519: { name: 'Ed25519' },
+};
+
+export function verifyParams(alg: AsymmetricJwsAlgorithm): VerifyParams {
+  return VERIFY_PARAMS[alg];
+}
+
 export function isAsymmetricJwsAlgorithm(alg: unknown): alg is AsymmetricJwsAlgorithm {
   return typeof alg === 'string' && ASYMMETRIC.has(alg);
 }

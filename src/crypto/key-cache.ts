@@ -30,10 +30,12 @@ export class KeyImportCache {
   /**
    * Imports the public part of `jwk` for verifying with `alg`, or returns the cached CryptoKey. Throws when the
    * key is unusable for `alg` (wrong type or curve, bad coordinates); callers map that to their own error code.
+   * `knownThumbprint`: the key's RFC 7638 thumbprint when the caller computed it from this very JWK earlier
+   * (a VerifiedWit's confirmationThumbprint); saves the digest that the lookup costs otherwise.
    */
-  async importPublic(jwk: JWK, alg: string): Promise<ImportedKey> {
+  async importPublic(jwk: JWK, alg: string, knownThumbprint?: string): Promise<ImportedKey> {
     const pub = publicJwk(jwk);
-    const thumbprint = await jwkThumbprint(pub);
+    const thumbprint = knownThumbprint ?? (await jwkThumbprint(pub));
     const id = `${alg}\u0000${thumbprint}`;
     const hit = this.#entries.get(id);
     if (hit) {

@@ -8,8 +8,9 @@
  *      policy (algorithms, issuers, lifetimes, skew) and keys come from `config.trustDomains` through the
  *      TrustKeySource port, by `kid`: never from a URL or key in a token. A WIT from any other trust domain fails
  *      at the key step (ERR_WIT_KEY_NOT_FOUND) after the verifier's earlier checks.
- *   3. verifyWit, unless `state.cache` holds the VerifiedWit under its token hash (cached until the WIT's `exp`,
- *      keyed also by a hash of the trustDomains config, so changed keys or policy never serve old results).
+ *   3. verifyWit, unless the per-isolate hot cache (keyed by the token itself) or `state.cache` (keyed by its
+ *      hash and a hash of the trustDomains config, so changed keys or policy never serve old results) holds
+ *      the VerifiedWit; both keep it until the WIT's `exp`.
  *   4. verifyWpt with the route's audience (configured, default publicUrl + mount; or the request's URL on
  *      publicUrl: never Host), the WPT lifetime limit, `Txn-Token` for `tth`, the -01 access token for `ath`, and
  *      `state.replay` (Durable Objects on Workers). Proofs are never cached. No `oth` token is understood yet, so
@@ -26,8 +27,9 @@ import { parseCompactJwt } from '../crypto/jws.ts';
 import type { GatewayConfig, RouteConfig, TrustDomainConfig } from '../config/schema.ts';
 import type { Principal } from '../identity/principal.ts';
 import { parseWorkloadId, workloadOrigin } from '../identity/workload-id.ts';
-import { MAX_JWT_SVID_BYTES, MAX_WIT_BYTES } from '../limits.ts';
+import { HOT_WIT_CACHE_ENTRIES, MAX_JWT_SVID_BYTES, MAX_WIT_BYTES } from '../limits.ts';
 import { fail, ok, type Result } from '../result.ts';
+import { ExpiringMap } from '../state/memory.ts';
 import type { StatePorts } from '../state/ports.ts';
 import type { TrustKeySource } from '../trust/static-jwks.ts';
 import { wptFailureStatus, type WitErrorCode } from '../verify/errors.ts';
@@ -70,6 +72,9 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
   const domains: Record<string, TrustDomainConfig> = deps.config.trustDomains ?? {};
   let namespace: Promise<string> | undefined;
   const cacheNamespace = () => (namespace ??= sha256b64url(JSON.stringify(domains)).then((h) => h.slice(0, 22)));
+  // In front of state.cache, per isolate and keyed by the token itself: a hit costs no digest (on Node each
+  // Web Crypto call is a thread-pool hop) and, on Workers, no Durable Object round trip.
+  const hotWits = new ExpiringMap<VerifiedWit>({ maxEntries: HOT_WIT_CACHE_ENTRIES, maxKeyLength: MAX_WIT_BYTES, now: deps.now });
 
   return (route) => {
     const auth = route.auth;
@@ -108,8 +113,15 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
     };
 
     /** The verified WIT, from the cache or the verifier; `cacheWrite` settles when a fresh result is stored. */
-    const verifiedWit = async (token: string): Promise<{ result: Result<VerifiedWit, WitErrorCode>; cacheWrite?: Promise<void> }> => {
+    const verifiedWit = async (token: string): Promise<{ result: Result<VerifiedWit, WitErrorCode>; tokenHash?: string; cacheWrite?: Promise<void> }> => {
       const now = deps.now();
+      const hot = token.length <= MAX_WIT_BYTES ? hotWits.get(token) : undefined;
+      if (hot) {
+        const hotOrigin = workloadOrigin(hot.subject);
+        if (!witDomains.has(hotOrigin)) return { result: fail('ERR_WIT_KEY_NOT_FOUND', `trust domain ${hotOrigin} is not accepted on this route`) };
+        // Entries are stored under the exact token they were verified from, so tokenHash is that token's hash.
+        return { result: ok(hot), tokenHash: hot.tokenHash };
+      }
       const hash = token.length <= MAX_WIT_BYTES ? await sha256b64url(token) : undefined;
       const cacheKey = hash === undefined ? undefined : `wit:${await cacheNamespace()}:${hash}`;
       if (cacheKey !== undefined) {
@@ -117,7 +129,8 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
         if (hit && hit.tokenHash === hash && typeof hit.expiresAt === 'number' && hit.expiresAt > now && hit.subject) {
           const hitOrigin = workloadOrigin(hit.subject);
           if (!witDomains.has(hitOrigin)) return { result: fail('ERR_WIT_KEY_NOT_FOUND', `trust domain ${hitOrigin} is not accepted on this route`) };
-          return { result: ok(hit) };
+          hotWits.set(token, hit, hit.expiresAt - now);
+          return { result: ok(hit), tokenHash: hash };
         }
       }
       const claimed = claimedOrigin(token, MAX_WIT_BYTES);
@@ -132,9 +145,10 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
         return { result };
       }
       const ttl = result.value.expiresAt - now;
-      if (cacheKey === undefined || ttl <= 0) return { result };
+      if (cacheKey === undefined || ttl <= 0) return { result, ...(hash ? { tokenHash: hash } : {}) };
       // Awaited by the caller after the proof check, so the two overlap; a failed write only costs a re-verify later.
-      return { result, cacheWrite: deps.state.cache.set(cacheKey, result.value, ttl).catch(() => {}) };
+      hotWits.set(token, result.value, ttl);
+      return { result, ...(hash ? { tokenHash: hash } : {}), cacheWrite: deps.state.cache.set(cacheKey, result.value, ttl).catch(() => {}) };
     };
 
     return async (request, path) => {
@@ -173,7 +187,7 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
         return { ok: true, principal };
       }
 
-      const { result: wit, cacheWrite } = await verifiedWit(creds.wit);
+      const { result: wit, tokenHash, cacheWrite } = await verifiedWit(creds.wit);
       if (!wit.ok) return refuse(wit.code, wit.detail, 'wit');
       const subjectOrigin = workloadOrigin(wit.value.subject);
       const td = domains[subjectOrigin];
@@ -183,6 +197,8 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
       const proofContext: Parameters<typeof verifyWpt>[1] = {
         wit: wit.value,
         witToken: creds.wit,
+        // Hashed from creds.wit above for the cache lookup: verifyWpt need not digest the WIT again.
+        ...(tokenHash ? { witTokenHash: tokenHash } : {}),
         audience: audiences,
         carriage: creds.carriage,
         replay: deps.state.replay,

@@ -10,6 +10,8 @@ import { checkKey, checkTtl } from './validate.ts';
 
 export interface MemoryStateOptions {
   maxEntries?: number;
+  /** Longest key accepted; default MAX_STATE_KEY_LENGTH, the limit every state adapter shares. */
+  maxKeyLength?: number;
   /** Epoch milliseconds; injectable for tests. */
   now?: () => number;
 }
@@ -28,11 +30,13 @@ export class ExpiringMap<V> {
   readonly #max: number;
   readonly #now: () => number;
   readonly #whenFull: 'evict-oldest' | 'refuse';
+  readonly #maxKeyLength: number | undefined;
   #nextSweep = 0;
 
-  constructor({ maxEntries = MEMORY_STORE_MAX_ENTRIES, now = Date.now }: MemoryStateOptions = {}, whenFull: 'evict-oldest' | 'refuse' = 'evict-oldest') {
+  constructor({ maxEntries = MEMORY_STORE_MAX_ENTRIES, now = Date.now, maxKeyLength }: MemoryStateOptions = {}, whenFull: 'evict-oldest' | 'refuse' = 'evict-oldest') {
     this.#max = maxEntries;
     this.#now = now;
+    this.#maxKeyLength = maxKeyLength;
     this.#whenFull = whenFull;
   }
 
@@ -48,7 +52,7 @@ export class ExpiringMap<V> {
 
   /** Stores `value` for `ttlMs`; `false` when the map is full of live entries and refuses new ones. */
   set(key: string, value: V, ttlMs: number): boolean {
-    checkKey(key);
+    checkKey(key, this.#maxKeyLength);
     checkTtl(ttlMs);
     const now = this.#now();
     const replacing = this.#entries.delete(key); // re-insert so Map order stays insertion order

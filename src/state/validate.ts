@@ -1,9 +1,9 @@
 /** Argument checks every state adapter applies, so misuse fails the same way in memory and in Durable Objects. */
 import { MAX_STATE_KEY_LENGTH } from '../limits.ts';
 
-export function checkKey(key: string): void {
-  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_STATE_KEY_LENGTH) {
-    throw new RangeError(`state key must be a string of 1 to ${MAX_STATE_KEY_LENGTH} characters`);
+export function checkKey(key: string, maxLength = MAX_STATE_KEY_LENGTH): void {
+  if (typeof key !== 'string' || key.length === 0 || key.length > maxLength) {
+    throw new RangeError(`state key must be a string of 1 to ${maxLength} characters`);
   }
 }
 

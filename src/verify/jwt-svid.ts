@@ -123,7 +123,7 @@ export async function verifyJwtSvid(token: string, ctx: JwtSvidContext): Promise
   // 9. signature
   const key = await verificationKey(source, alg, cache);
   if (!key.ok) return fail('ERR_JWT_SVID_SIGNATURE_INVALID', key.detail);
-  const badSignature = await signatureProblem(token, key.value, alg);
+  const badSignature = await signatureProblem(parsed.value, key.value, alg);
   if (badSignature) return fail('ERR_JWT_SVID_SIGNATURE_INVALID', badSignature);
   // 10. claim types
   if (claims.iss !== undefined && typeof claims.iss !== 'string') return fail('ERR_JWT_SVID_CLAIM_INVALID', `iss is ${describe(claims.iss)}, expected a string`);

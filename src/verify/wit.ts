@@ -164,7 +164,7 @@ export async function verifyWit(token: string, ctx: WitContext): Promise<Result<
   // 9. signature
   const key = await verificationKey(source, alg, cache);
   if (!key.ok) return fail('ERR_WIT_SIGNATURE_INVALID', key.detail);
-  const badSignature = await signatureProblem(token, key.value, alg);
+  const badSignature = await signatureProblem(parsed.value, key.value, alg);
   if (badSignature) return fail('ERR_WIT_SIGNATURE_INVALID', badSignature);
   // 10. registered claim types
   for (const name of ['iss', 'jti'] as const) {

@@ -71,6 +71,11 @@ export interface WptContext {
   wit: VerifiedWit;
   /** The exact `Workload-Identity-Token` field value, for `wth`. */
   witToken: string;
+  /**
+   * base64url(SHA-256(witToken)) when the caller has just computed it from `witToken` itself (the gateway
+   * looks its WIT cache up by that hash): saves a second digest per request. Never pass `wit.tokenHash`.
+   */
+  witTokenHash?: string;
   /** The route's configured public URL (or aliases), without query or fragment; never taken from `Host`. */
   audience: string | readonly string[];
   /** `'authorization'`: wpt-02 `Authorization: WPT` (default). `'header'`: wpt-01 `Workload-Proof-Token`. */
@@ -93,8 +98,6 @@ export interface VerifiedWpt {
   subject: WorkloadId;
   /** The WIT's tokenHash (= `wth`). */
   witHash: string;
-  /** base64url(SHA-256(WPT)), for audit. Proofs are single-use: never cache a verified WPT. */
-  proofHash: string;
   jti: string;
   /** The audience value the proof was made for. */
   audience: string;
@@ -115,7 +118,7 @@ export async function verifyWpt(token: string, ctx: WptContext): Promise<Result<
   const now = nowMs / 1000;
 
   // 0. the WIT this proof is checked against
-  const witHash = await sha256b64url(ctx.witToken);
+  const witHash = ctx.witTokenHash ?? (await sha256b64url(ctx.witToken));
   if (witHash !== wit.tokenHash) return fail('ERR_WPT_WIT_MISMATCH', 'witToken is not the token the verified WIT came from');
   if (nowMs >= wit.expiresAt + skew * 1000) return fail('ERR_WPT_WIT_EXPIRED', `the WIT expired ${Math.floor((nowMs - wit.expiresAt) / 1000)}s ago`);
   // 1. size
@@ -137,11 +140,11 @@ export async function verifyWpt(token: string, ctx: WptContext): Promise<Result<
   // 6. signature with the WIT's confirmation key
   let key: CryptoKey;
   try {
-    key = (await cache.importPublic(wit.confirmationKey, alg)).key;
+    key = (await cache.importPublic(wit.confirmationKey, alg, wit.confirmationThumbprint)).key;
   } catch {
     return fail('ERR_WPT_SIGNATURE_INVALID', `the WIT's confirmation key does not import for ${alg}`);
   }
-  const badSignature = await signatureProblem(token, key, alg);
+  const badSignature = await signatureProblem(parsed.value, key, alg);
   if (badSignature) return fail('ERR_WPT_SIGNATURE_INVALID', badSignature);
   // 7. aud
   const audiences = typeof ctx.audience === 'string' ? [ctx.audience] : ctx.audience;
@@ -212,7 +215,6 @@ export async function verifyWpt(token: string, ctx: WptContext): Promise<Result<
   return ok({
     subject: wit.subject,
     witHash,
-    proofHash: await sha256b64url(token),
     jti,
     audience: aud,
     expiresAt: exp * 1000,

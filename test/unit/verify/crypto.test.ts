@@ -67,7 +67,10 @@ describe('compact JWT parsing and typ', () => {
   it('parses three base64url segments of JSON objects and nothing else', () => {
     const h = base64urlEncode('{"alg":"ES256"}');
     const p = base64urlEncode('{"sub":"x"}');
-    expect(parseCompactJwt(`${h}.${p}.AAAA`)).toEqual({ ok: true, value: { header: { alg: 'ES256' }, claims: { sub: 'x' } } });
+    expect(parseCompactJwt(`${h}.${p}.AAAA`)).toEqual({
+      ok: true,
+      value: { header: { alg: 'ES256' }, claims: { sub: 'x' }, signingInput: new TextEncoder().encode(`${h}.${p}`), signature: new Uint8Array([0, 0, 0]) },
+    });
     for (const bad of [`${h}.${p}`, `${h}.${p}.`, `${h}..AAAA`, `${h}.${base64urlEncode('[]')}.AAAA`, `${h}.${base64urlEncode('null')}.AAAA`, 7]) {
       expect(parseCompactJwt(bad).ok).toBe(false);
     }

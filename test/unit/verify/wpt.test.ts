@@ -62,7 +62,6 @@ describe('verifyWpt: a valid proof', () => {
     expect(value).toEqual({
       subject: wit.subject,
       witHash: wit.tokenHash,
-      proofHash: await sha256b64url(token),
       jti: c.jti,
       audience: AUD,
       expiresAt: (NOW + 60) * 1000,

@@ -1,0 +1,113 @@
+/**
+ * Cost of WIT+WPT authentication per request with warm caches (WIT verified and cached, keys imported),
+ * measured in-process on this runtime against its Web Crypto floor, in one run:
+ * - `public`: gateway.fetch on a public route (constant in-memory upstream);
+ * - `wit+wpt`: the same on a route requiring WIT+WPT, each request carrying the same WIT and a fresh WPT
+ *   (pre-minted: minting is the caller's cost, not the gateway's);
+ * - `floor`: the same number of raw `crypto.subtle.verify` (ES256, WPT-sized input, imported key) and
+ *   `crypto.subtle.digest` (SHA-256, replay-key-sized input) calls as one authenticated request makes, counted
+ *   by wrapping crypto.subtle during a warm request (today: one verify, one digest for the replay key).
+ * Auth cost = wit+wpt − public; reported as a multiple of the floor (target <= 1.3x).
+ * Blocks of each kind alternate so drift hits all three; medians of the blocks are reported.
+ * Exported for bench/run.ts; runs alone with `node bench/auth-cost.ts`.
+ */
+import { createGateway, memorySink } from '../src/index.ts';
+import { createWptSigner, generateDevIssuerKey, devJwks, mintDevWit, DEV_TRUST_DOMAIN_ID } from '../src/mint/index.ts';
+
+export interface AuthCost {
+  verifies: number;
+  digests: number;
+  publicUs: number;
+  authUs: number;
+  floorUs: number;
+  ratio: number;
+}
+
+const BLOCK = 300;
+const BLOCKS = 7;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+export async function measureAuthCost(): Promise<AuthCost> {
+  const origin = 'http://gw.bench';
+  const issuerKey = await generateDevIssuerKey();
+  const gateway = createGateway(
+    {
+      publicUrl: origin,
+      trustDomains: { [DEV_TRUST_DOMAIN_ID]: { jwks: devJwks([issuerKey]) } },
+      routes: [
+        { path: '/open', protocol: 'mcp', upstream: 'http://up.bench/', public: true },
+        { path: '/mcp', protocol: 'mcp', upstream: 'http://up.bench/', auth: { wit: { trustDomains: [DEV_TRUST_DOMAIN_ID] } } },
+      ],
+    },
+    { audit: memorySink(), fetch: async () => ({ status: 200, statusText: 'OK', headers: new Headers(), body: null }) },
+  );
+  const { wit, key } = await mintDevWit(issuerKey, `${DEV_TRUST_DOMAIN_ID}/bench`);
+  const sign = await createWptSigner(wit, key);
+  const proofs: string[] = [];
+  for (let i = 0; i < BLOCK * (BLOCKS + 1) + 2; i++) proofs.push(await sign({ audience: `${origin}/mcp` }));
+
+  const call = async (path: string, proof?: string) => {
+    const headers = proof ? { 'workload-identity-token': wit, authorization: `WPT ${proof}` } : undefined;
+    const res = await gateway.fetch(new Request(`${origin}${path}`, { method: 'POST', body: '{}', headers }));
+    if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  };
+
+  // Count the Web Crypto calls of one warm authenticated request (after the first, which fills the caches).
+  await call('/mcp', proofs[0]);
+  const subtle = crypto.subtle;
+  const counted = { verify: 0, digest: 0 };
+  const { verify, digest } = subtle;
+  subtle.verify = ((...a: Parameters<typeof verify>) => { counted.verify++; return verify.apply(subtle, a); }) as typeof verify;
+  subtle.digest = ((...a: Parameters<typeof digest>) => { counted.digest++; return digest.apply(subtle, a); }) as typeof digest;
+  try {
+    await call('/mcp', proofs[1]);
+  } finally {
+    subtle.verify = verify;
+    subtle.digest = digest;
+  }
+
+  // The floor: exactly those calls, raw, with inputs of the same sizes.
+  const pair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const signed = new TextEncoder().encode(proofs[0]!.slice(0, proofs[0]!.lastIndexOf('.')));
+  const signature = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, pair.privateKey, signed);
+  const replayKey = new TextEncoder().encode(JSON.stringify([`${DEV_TRUST_DOMAIN_ID}/bench`, 'x'.repeat(22)]));
+  const floorOnce = async () => {
+    for (let i = 0; i < counted.verify; i++) {
+      if (!(await crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, pair.publicKey, signature, signed))) throw new Error('floor verify');
+    }
+    for (let i = 0; i < counted.digest; i++) await crypto.subtle.digest('SHA-256', replayKey);
+  };
+
+  // Warm-up: JIT, the WIT cache and the imported confirmation key.
+  let next = 2;
+  for (let i = 0; i < BLOCK; i++) {
+    await call('/open');
+    await call('/mcp', proofs[next++]);
+    await floorOnce();
+  }
+  const times = { public: [] as number[], auth: [] as number[], floor: [] as number[] };
+  for (let b = 0; b < BLOCKS; b++) {
+    let t = performance.now();
+    for (let i = 0; i < BLOCK; i++) await call('/open');
+    times.public.push(((performance.now() - t) * 1000) / BLOCK);
+    t = performance.now();
+    for (let i = 0; i < BLOCK; i++) await call('/mcp', proofs[next++]);
+    times.auth.push(((performance.now() - t) * 1000) / BLOCK);
+    t = performance.now();
+    for (let i = 0; i < BLOCK; i++) await floorOnce();
+    times.floor.push(((performance.now() - t) * 1000) / BLOCK);
+  }
+  const publicUs = median(times.public);
+  const authUs = median(times.auth) - publicUs;
+  const floorUs = median(times.floor);
+  return { verifies: counted.verify, digests: counted.digest, publicUs, authUs, floorUs, ratio: authUs / floorUs };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const r = await measureAuthCost();
+  console.log(`warm WIT+WPT request: ${r.verifies} verify + ${r.digests} digest calls; public route ${r.publicUs.toFixed(1)} us/request; auth adds ${r.authUs.toFixed(1)} us; floor ${r.floorUs.toFixed(1)} us; ratio ${r.ratio.toFixed(2)}x (target <= 1.3x)`);
+}
