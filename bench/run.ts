@@ -7,7 +7,8 @@
  * Three processes share the machine: the upstream, the gateway (`portcullis serve`, audit JSON lines to
  * /dev/null as with production logging) and autocannon in this process. Direct and gateway rounds alternate
  * so drift on a noisy machine hits both; only ratios from this one run are reported.
- * Also reports the Workers bundle size from `wrangler deploy --dry-run`.
+ * Also reports the WIT+WPT verification cost against its Web Crypto floor (bench/auth-cost.ts) and the
+ * Workers bundle size from `wrangler deploy --dry-run`.
  * Options: --duration SECONDS (per round, default 5), --rounds N (default 2), --connections N (default 32),
  *          --no-append (print only, do not append to bench/RESULTS.md).
  */
@@ -19,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
 import { OFFLINE_ENV } from '../scripts/runtimes.ts';
+import { measureAuthCost } from './auth-cost.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -148,6 +150,7 @@ try {
     ratios.push(`- ${scenario.name}: gateway/direct = **${(ratio * 100).toFixed(1)}%** of direct throughput: ${ratio >= 0.7 ? 'PASS' : 'FAIL'} (target >= 70%)`);
   }
   const size = bundleSize();
+  const auth = await measureAuthCost();
 
   const lines = [
     `### ${new Date().toISOString()}: public route, Node ${process.version}, ${cpus().length} cores`,
@@ -157,6 +160,7 @@ try {
     ...table,
     '',
     ...ratios,
+    `- WIT+WPT verification with warm caches (in-process, Node): ${auth.verifies} verify + ${auth.digests} digest Web Crypto calls per request; adds ${auth.authUs.toFixed(0)} us to a public-route request (${auth.publicUs.toFixed(0)} us); the same raw calls take ${auth.floorUs.toFixed(0)} us: **${auth.ratio.toFixed(2)}x the floor**: ${auth.ratio <= 1.3 ? 'PASS' : 'FAIL'} (target <= 1.3x)`,
     size ? `- Workers bundle (wrangler deploy --dry-run): ${(size.raw / 1024).toFixed(1)} KiB raw, **${(size.gzip / 1024).toFixed(1)} KiB gzip**: ${size.gzip <= 200 * 1024 ? 'PASS' : 'FAIL'} (target <= 200 KiB)` : '- Workers bundle: wrangler.toml not found, not measured',
     '',
   ];
