@@ -21,6 +21,7 @@ import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
 import { OFFLINE_ENV } from '../scripts/runtimes.ts';
 import { measureAuthCost } from './auth-cost.ts';
+import { createWptSigner, devJwks, DEV_TRUST_DOMAIN_ID, generateDevIssuerKey, mintDevWit } from '../src/mint/index.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -85,8 +86,12 @@ function start(command: string, argv: string[], readyText: string, stdout: 'igno
 
 interface Sample { rps: number; p50: number; p99: number }
 
-async function load(url: string, scenario: Scenario, seconds: number): Promise<Sample> {
-  const result = await autocannon({ url, connections, duration: seconds, method: 'POST', body: scenario.body, headers: scenario.headers });
+/** `proof`, when given, supplies a fresh `Authorization` value per request (WPTs are single-use). */
+async function load(url: string, scenario: Scenario, seconds: number, proof?: () => string): Promise<Sample> {
+  const result = await autocannon({
+    url, connections, duration: seconds, method: 'POST', body: scenario.body, headers: scenario.headers,
+    ...(proof ? { requests: [{ setupRequest: (req: { headers?: Record<string, string> }) => ({ ...req, headers: { ...req.headers, authorization: proof() } }) }] } : {}),
+  } as autocannon.Options);
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
 }
@@ -120,9 +125,15 @@ const row = (name: string, s: Sample) => `| ${name} | ${Math.round(s.rps)} | ${s
 const configDir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
 try {
   const configPath = join(configDir, 'bench.json');
+  const issuerKey = await generateDevIssuerKey();
+  const minimal = SCENARIOS[0]!;
   writeFileSync(configPath, JSON.stringify({
     publicUrl: `http://127.0.0.1:${GATEWAY_PORT}`,
-    routes: SCENARIOS.map((s) => ({ path: s.path, protocol: 'mcp', upstream: `http://127.0.0.1:${s.port}${s.path === '/min' ? '/' : s.path}`, public: true })),
+    trustDomains: { [DEV_TRUST_DOMAIN_ID]: { jwks: devJwks([issuerKey]) } },
+    routes: [
+      ...SCENARIOS.map((s) => ({ path: s.path, protocol: 'mcp', upstream: `http://127.0.0.1:${s.port}${s.path === '/min' ? '/' : s.path}`, public: true })),
+      { path: '/min-auth', protocol: 'mcp', upstream: `http://127.0.0.1:${minimal.port}/`, auth: { wit: { trustDomains: [DEV_TRUST_DOMAIN_ID] } } },
+    ],
   }));
   children.push(await start(process.execPath, ['src/cli/main.ts', 'serve', '--config', configPath, '--port', String(GATEWAY_PORT)], 'portcullis listening'));
 
@@ -149,11 +160,38 @@ try {
     const ratio = gm.rps / dm.rps;
     ratios.push(`- ${scenario.name}: gateway/direct = **${(ratio * 100).toFixed(1)}%** of direct throughput: ${ratio >= 0.7 ? 'PASS' : 'FAIL'} (target >= 70%)`);
   }
+  // Public vs WIT+WPT route on the minimal upstream, through the same gateway. Proofs are minted before the
+  // rounds (minting is the caller's cost); one WIT for all, as one calling agent would present.
+  const { wit, key } = await mintDevWit(issuerKey, `${DEV_TRUST_DOMAIN_ID}/bench`);
+  const sign = await createWptSigner(wit, key);
+  const pool: string[] = [];
+  const poolSize = 6000 * (2 + duration * rounds);
+  for (let i = 0; i < poolSize; i++) pool.push(`WPT ${await sign({ audience: `http://127.0.0.1:${GATEWAY_PORT}/min-auth` })}`);
+  let nextProof = 0;
+  const proof = () => {
+    if (nextProof >= pool.length) throw new Error('proof pool exhausted: raise poolSize');
+    return pool[nextProof++]!;
+  };
+  const authScenario = { ...minimal, headers: { ...minimal.headers, 'workload-identity-token': wit } };
+  const upstream = await start(...minimal.start);
+  children.push(upstream);
+  await load(`http://127.0.0.1:${GATEWAY_PORT}/min`, minimal, 2);
+  await load(`http://127.0.0.1:${GATEWAY_PORT}/min-auth`, authScenario, 2, proof);
+  const pub: Sample[] = [];
+  const authed: Sample[] = [];
+  for (let i = 0; i < rounds; i++) {
+    pub.push(await load(`http://127.0.0.1:${GATEWAY_PORT}/min`, minimal, duration));
+    authed.push(await load(`http://127.0.0.1:${GATEWAY_PORT}/min-auth`, authScenario, duration, proof));
+  }
+  upstream.kill('SIGTERM');
+  table.push(row('minimal upstream, gateway public route', mean(pub)), row('minimal upstream, gateway WIT+WPT route', mean(authed)));
+  ratios.push(`- WIT+WPT route / public route through the gateway: **${((mean(authed).rps / mean(pub).rps) * 100).toFixed(1)}%** of the public route's requests/s`);
+
   const size = bundleSize();
   const auth = await measureAuthCost();
 
   const lines = [
-    `### ${new Date().toISOString()}: public route, Node ${process.version}, ${cpus().length} cores`,
+    `### ${new Date().toISOString()}: Node ${process.version}, ${cpus().length} cores`,
     '',
     `Command: \`npm run bench -- --duration ${duration} --rounds ${rounds} --connections ${connections}\``,
     '',

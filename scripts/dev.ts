@@ -4,23 +4,25 @@
  *   node scripts/dev.ts <workerd|node|deno|bun> [--port N] [--upstream-port N] [-- extra gateway args]
  *
  * Starts `examples/demo/serve.ts` (MCP at /mcp, A2A at /a2a/) and waits for it, then the gateway with the dev
- * config (examples/dev/portcullis.json) and waits for its /healthz. Both run as child processes so this script
- * only supervises: SIGINT/SIGTERM go to both, and when either dies the other is stopped too.
- * Other ports than the defaults (8787, 8788) get a rewritten copy of the config in a temporary folder.
+ * config and waits for its /healthz. Both run as child processes so this script only supervises: SIGINT/SIGTERM
+ * go to both, and when either dies the other is stopped too.
+ *
+ * The dev config is examples/dev/portcullis.json with the dev trust domain's public keys filled in and the ports
+ * swapped in (scripts/dev-config.ts): /mcp and /a2a require a WIT + WPT from spiffe://dev.portcullis.local. The
+ * dev issuer key is generated on first start in the dev dir (`$PORTCULLIS_DEV_DIR`, else `.dev/` at the repo
+ * root), where `npx portcullis call` and `npm run demo` find it too. The result goes to a temporary folder
+ * (node, deno, bun) or wrangler's `--var PORTCULLIS_CONFIG` (workerd); the folder is removed on stop.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { devDir } from '../src/cli/dev-issuer.ts';
+import { DEV_TRUST_DOMAIN_ID } from '../src/mint/dev-issuer.ts';
+import { DEFAULT_GATEWAY_PORT, DEFAULT_UPSTREAM_PORT, DEV_CONFIG, DEV_HOST as HOST, devGatewayConfig, ROOT, shortPath } from './dev-config.ts';
 import { gatewayCommand, OFFLINE_ENV, RUNTIMES, type Runtime } from './runtimes.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const HOST = '127.0.0.1';
-const DEV_CONFIG = 'examples/dev/portcullis.json';
-const DEFAULT_PORT = 8787;
-const DEFAULT_UPSTREAM_PORT = 8788;
 /** Wrangler's first start compiles the Worker; give it time before calling the start a failure. */
 const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 5_000;
@@ -34,7 +36,7 @@ function parseArgs(argv: string[]): Options {
   const args = dash === -1 ? argv : argv.slice(0, dash);
   const runtime = args[0] as Runtime;
   if (!RUNTIMES.includes(runtime)) throw new Error(USAGE);
-  const options: Options = { runtime, port: DEFAULT_PORT, upstreamPort: DEFAULT_UPSTREAM_PORT, extra };
+  const options: Options = { runtime, port: DEFAULT_GATEWAY_PORT, upstreamPort: DEFAULT_UPSTREAM_PORT, extra };
   for (let i = 1; i < args.length; i += 2) {
     const value = Number(args[i + 1]);
     if (!Number.isInteger(value) || value < 1 || value > 65535) throw new Error(`${args[i]}: not a port number: ${args[i + 1]}\n${USAGE}`);
@@ -43,19 +45,6 @@ function parseArgs(argv: string[]): Options {
     else throw new Error(`unknown option ${args[i]}\n${USAGE}`);
   }
   return options;
-}
-
-/** The dev config as text, with the gateway and upstream ports swapped in when they are not the defaults. */
-function devConfigText(port: number, upstreamPort: number): string {
-  const text = readFileSync(join(ROOT, DEV_CONFIG), 'utf8');
-  if (port === DEFAULT_PORT && upstreamPort === DEFAULT_UPSTREAM_PORT) return text;
-  const config = JSON.parse(text) as { $schema?: string; publicUrl: string; routes: { upstream: unknown }[] };
-  delete config.$schema; // relative to the repo; meaningless in a temporary folder
-  config.publicUrl = `http://${HOST}:${port}`;
-  for (const route of config.routes) {
-    if (typeof route.upstream === 'string') route.upstream = route.upstream.replace(`//${HOST}:${DEFAULT_UPSTREAM_PORT}/`, `//${HOST}:${upstreamPort}/`);
-  }
-  return JSON.stringify(config, null, 2);
 }
 
 /** Fails fast when something already listens there: its answers would be mistaken for ours. */
@@ -93,14 +82,12 @@ async function main(): Promise<number> {
   await assertPortFree(upstreamPort, 'demo upstream');
   await assertPortFree(port, 'gateway');
 
-  const configText = devConfigText(port, upstreamPort);
-  let configPath = DEV_CONFIG;
-  let tempDir: string | undefined;
-  if (configText !== readFileSync(join(ROOT, DEV_CONFIG), 'utf8')) {
-    tempDir = mkdtempSync(join(tmpdir(), 'portcullis-dev-'));
-    configPath = join(tempDir, 'portcullis.json');
-    writeFileSync(configPath, configText);
-  }
+  // Resolved against the repo root, where npm scripts (and so `npx portcullis call`) run.
+  const dev = await devGatewayConfig({ port, upstreamPort, devDir: devDir(process.env, ROOT) });
+  if (dev.issuerCreated) console.error(`dev: created a dev issuer key for ${DEV_TRUST_DOMAIN_ID} at ${dev.issuerPath}`);
+  const tempDir = mkdtempSync(join(tmpdir(), 'portcullis-dev-'));
+  const configPath = join(tempDir, 'portcullis.json');
+  writeFileSync(configPath, dev.json);
 
   const children: ChildProcess[] = [];
   let stopping = false;
@@ -129,7 +116,7 @@ async function main(): Promise<number> {
     const grace = setTimeout(() => { for (const child of children) child.kill('SIGKILL'); }, STOP_GRACE_MS);
     await Promise.all(children.map(exited));
     clearTimeout(grace);
-    if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+    rmSync(tempDir, { recursive: true, force: true });
     process.exit(code);
   })();
   process.once('SIGINT', () => void stop(0, 'SIGINT'));
@@ -138,7 +125,7 @@ async function main(): Promise<number> {
   try {
     const upstreams = start([process.execPath, 'examples/demo/serve.ts', '--port', String(upstreamPort)], 'demo upstreams');
     await waitForHttp(`http://${HOST}:${upstreamPort}/mcp`, upstreams, 'demo upstreams');
-    const [executable, args] = gatewayCommand(runtime, { configPath, configJson: configText, port, hostname: HOST });
+    const [executable, args] = gatewayCommand(runtime, { configPath, configJson: dev.json, port, hostname: HOST });
     const gateway = start([executable, ...args, ...extra], `gateway (${runtime})`);
     await waitForHttp(`http://${HOST}:${port}/healthz`, gateway, `gateway (${runtime})`);
   } catch (error) {
@@ -148,13 +135,22 @@ async function main(): Promise<number> {
 
   const gw = `http://${HOST}:${port}`;
   const up = `http://${HOST}:${upstreamPort}`;
+  const issuerPath = shortPath(dev.issuerPath);
   console.error([
     '',
     `Portcullis dev stack on ${runtime}`,
     `  gateway   ${gw}  (health: ${gw}/healthz)`,
     `  MCP       ${gw}/mcp   -> demo MCP server ${up}/mcp  (tools: echo, whoami)`,
     `  A2A       ${gw}/a2a/  -> demo echo agent ${up}/a2a/ (card: ${gw}/a2a/.well-known/agent-card.json)`,
-    `  config    ${configPath === DEV_CONFIG ? DEV_CONFIG : `${configPath} (from ${DEV_CONFIG})`}`,
+    `  auth      /mcp and /a2a require a WIT + WPT from ${DEV_TRUST_DOMAIN_ID}; the dev issuer key is ${issuerPath}`,
+    `  config    ${DEV_CONFIG} with the dev issuer's public key and these ports (${runtime === 'workerd' ? 'as --var PORTCULLIS_CONFIG' : configPath})`,
+    '',
+    '  Call it as a workload (mints a dev WIT, signs a fresh proof per request):',
+    `    npx portcullis call ${gw}/mcp -H 'accept: application/json, text/event-stream' \\`,
+    `      -H 'mcp-protocol-version: 2025-11-25' \\`,
+    `      -d '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}'`,
+    `    npx portcullis call ${gw}/a2a/.well-known/agent-card.json`,
+    '  Without credentials the routes answer 401 (WWW-Authenticate: WPT). `npm run demo` shows an agent and a replay.',
     '  Ctrl-C stops everything.',
     '',
   ].join('\n'));

@@ -6,6 +6,8 @@
  * - `echo`   returns its `text` argument;
  * - `whoami` returns the caller context as this upstream sees it (request id, forwarding fields, and which
  *            credential headers reached it), so tests can check what the gateway passes on and what it strips.
+ *            It cannot say who the caller is: the gateway authenticates callers but passes no identity upstream
+ *            yet (no Txn-Token), so the caller is named only in the gateway's audit event.
  *
  * Stateless Streamable HTTP: a fresh server and transport per request (the SDK's transport refuses reuse in
  * stateless mode). No Host/Origin allow-list is configured, because behind the gateway the Host is the
@@ -28,9 +30,11 @@ function first(headers: HeaderBag, name: string): string | null {
 /** The caller context as seen here; exported so other demos and tests describe it the same way. */
 export function callerContext(headers: HeaderBag) {
   return {
-    // The gateway does not mint Transaction Tokens yet; report that plainly rather than invent one.
+    // The gateway does not mint Transaction Tokens yet, so nothing here says who called; report that plainly
+    // rather than invent an identity.
     txnToken: first(headers, 'txn-token'),
-    note: 'no Txn-Token yet: the gateway does not mint Transaction Tokens in this version',
+    note: 'this upstream is not told who the caller is: the gateway does not mint Transaction Tokens in this version. '
+      + 'On a route that requires authentication the gateway knows the caller; it is named only in the gateway\'s audit event for this requestId.',
     requestId: first(headers, 'x-request-id'),
     forwarded: {
       host: first(headers, 'x-forwarded-host'),

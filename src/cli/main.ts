@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `portcullis` command (Node >= 22.12).
+ * The `portcullis` command (Node >= 22.18: runs .ts files without flags).
  *   portcullis serve --config FILE [--port N] [--hostname H]   run the gateway on Node
  *   portcullis config check FILE                               validate a config file, list every problem
  *   portcullis config schema                                   print the config JSON Schema

@@ -1,26 +1,38 @@
 /**
  * The real A2A SDK client talks to the real demo A2A agent through the gateway: card discovery, a blocking
- * SendMessage and a streamed SendStreamingMessage (SSE).
+ * SendMessage and a streamed SendStreamingMessage (SSE). The route requires a WIT + WPT from the dev trust
+ * domain, as in the dev stack: the transports and the card resolver all fetch through withWorkloadIdentity,
+ * with the route's mount as the proof audience (mountAudience) for the URLs below /a2a.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SendMessageRequest, TaskState, type StreamResponse, type Task } from '@a2a-js/sdk';
 import { ClientFactory, ClientFactoryOptions, DefaultAgentCardResolver, JsonRpcTransportFactory, type Client } from '@a2a-js/sdk/client';
+import { mountAudience } from '../../src/client/audience.ts';
+import { withWorkloadIdentity, type FetchLike, type WorkloadCredentials } from '../../src/client/fetch.ts';
 import { startStack, type Stack } from './stack.ts';
+
+const AGENT = 'spiffe://dev.portcullis.local/agents/e2e-a2a';
 
 let stack: Stack;
 let client: Client;
-/** Every URL the A2A client fetched. */
-const fetched: string[] = [];
+let credentials: WorkloadCredentials;
+/** The authenticated fetch the A2A client uses. */
+let send: FetchLike;
+/** Every request the A2A client sent, as it left the credential wrapper. */
+const fetched: { url: string; authorization: string | null; wit: string | null }[] = [];
 
 beforeAll(async () => {
   stack = await startStack();
-  const fetchImpl: typeof fetch = (input, init) => {
-    fetched.push(input instanceof Request ? input.url : String(input));
-    return fetch(input, init);
+  credentials = await stack.mint(AGENT);
+  const recording: FetchLike = (input, init) => {
+    const request = new Request(input, init);
+    fetched.push({ url: request.url, authorization: request.headers.get('authorization'), wit: request.headers.get('workload-identity-token') });
+    return fetch(request);
   };
+  send = withWorkloadIdentity(recording, { credentials: () => credentials, audience: mountAudience([`${stack.gateway}/a2a`]) });
   const factory = new ClientFactory(ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
-    transports: [new JsonRpcTransportFactory({ fetchImpl })],
-    cardResolver: new DefaultAgentCardResolver({ fetchImpl }),
+    transports: [new JsonRpcTransportFactory({ fetchImpl: send })],
+    cardResolver: new DefaultAgentCardResolver({ fetchImpl: send }),
   }));
   client = await factory.createFromUrl(`${stack.gateway}/a2a/`);
 });
@@ -37,7 +49,7 @@ function partText(parts: { content?: { $case: string; value?: unknown } }[] | un
 
 describe('A2A through the gateway', () => {
   it('discovers the card through the gateway, and the card points at the gateway', async () => {
-    expect(fetched[0]).toBe(`${stack.gateway}/a2a/.well-known/agent-card.json`);
+    expect(fetched[0]?.url).toBe(`${stack.gateway}/a2a/.well-known/agent-card.json`);
     const card = await client.getAgentCard();
     expect(card.name).toBe('Portcullis demo echo agent');
     expect(card.supportedInterfaces).toHaveLength(1);
@@ -53,8 +65,12 @@ describe('A2A through the gateway', () => {
     expect(partText(task.artifacts[0]?.parts)).toBe('hello agent');
     expect(partText(task.status?.message?.parts)).toBe('hello agent');
     // The JSON-RPC call went to the gateway's interface URL, never to the upstream directly.
-    expect(fetched).toContain(`${stack.gateway}/a2a/jsonrpc`);
-    expect(fetched.some((u) => u.startsWith(stack.upstream))).toBe(false);
+    const urls = fetched.map((f) => f.url);
+    expect(urls).toContain(`${stack.gateway}/a2a/jsonrpc`);
+    expect(urls.some((u) => u.startsWith(stack.upstream))).toBe(false);
+    // Every request carried the WIT and a proof of its own.
+    expect(fetched.every((f) => f.wit === credentials.wit && f.authorization?.startsWith('WPT '))).toBe(true);
+    expect(new Set(fetched.map((f) => f.authorization)).size).toBe(fetched.length);
   });
 
   it('streams several events ending in completed', async () => {
@@ -69,16 +85,29 @@ describe('A2A through the gateway', () => {
     const last = events.at(-1)?.payload;
     expect(last?.$case).toBe('statusUpdate');
     expect(last?.$case === 'statusUpdate' && last.value.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
-    expect(stack.audit.some((e) => e.route === '/a2a' && e.decision === 'allow')).toBe(true);
+    const a2a = stack.audit.filter((e) => e.route === '/a2a');
+    expect(a2a.length).toBeGreaterThan(0);
+    for (const event of a2a) expect(event).toMatchObject({ decision: 'allow', reason: 'AUTHENTICATED', principal: { workloadId: AGENT, credential: 'wit+wpt' } });
+    expect(JSON.stringify(stack.audit)).not.toContain(credentials.wit);
   });
 
   it('the gateway carries A2A-Version: without it the agent applies the 0.3 default and refuses', async () => {
-    const call = (headers: Record<string, string>) => fetch(`${stack.gateway}/a2a/jsonrpc`, {
+    const call = (headers: Record<string, string>) => send(`${stack.gateway}/a2a/jsonrpc`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'SendMessage', params: { message: { messageId: 'm-7', role: 'ROLE_USER', parts: [{ text: 'v?' }] } } }),
     }).then((r) => r.json() as Promise<{ result?: { task?: { status?: { state?: string } } }; error?: { code: number } }>);
     expect((await call({})).error?.code).toBe(-32009);
     expect((await call({ 'A2A-Version': '1.0' })).result?.task?.status?.state).toBe('TASK_STATE_COMPLETED');
+  });
+
+  it('refuses a caller without credentials, card included: 401 problem+json with WWW-Authenticate: WPT', async () => {
+    const response = await fetch(`${stack.gateway}/a2a/.well-known/agent-card.json`);
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBe('WPT');
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+    const problem = await response.json() as { code: string; requestId: string };
+    expect(problem.code).toBe('ERR_CREDENTIALS_MISSING');
+    expect(stack.audit.find((e) => e.requestId === problem.requestId)).toMatchObject({ decision: 'deny', reason: 'ERR_CREDENTIALS_MISSING', route: '/a2a' });
   });
 });

@@ -1,31 +1,66 @@
 /**
  * The real MCP SDK client talks to the real demo MCP server through the gateway (Streamable HTTP, SSE replies).
+ * The route requires a WIT + WPT from the dev trust domain, as in the dev stack: the client's fetch is
+ * withWorkloadIdentity, which adds the WIT and a fresh proof to every request.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { withWorkloadIdentity, type WorkloadCredentials } from '../../src/client/fetch.ts';
 import { startStack, type Stack } from './stack.ts';
 
-const BEARER = 'Bearer e2e-secret-never-upstream';
+const AGENT = 'spiffe://dev.portcullis.local/agents/e2e-mcp';
 
 let stack: Stack;
-beforeAll(async () => { stack = await startStack(); });
+let credentials: WorkloadCredentials;
+beforeAll(async () => {
+  stack = await startStack();
+  credentials = await stack.mint(AGENT);
+});
 afterAll(async () => { await stack?.close(); });
 
-/** A connected client whose every request carries an Authorization header (recorded to prove it was sent). */
-async function connect(url: string, extraHeaders: Record<string, string> = {}) {
-  const sentAuthorization: (string | null)[] = [];
-  const recordingFetch: typeof fetch = (input, init) => {
-    sentAuthorization.push(new Headers(init?.headers).get('authorization'));
-    return fetch(input, init);
+/** One HTTP exchange as it left the client (after the credential wrapper) and the gateway's answer. */
+interface Exchange {
+  rpcMethod: string | undefined;
+  authorization: string | null;
+  wit: string | null;
+  status: number;
+  requestId: string | null;
+  wwwAuthenticate: string | null;
+  body?: string;
+}
+
+/** A fetch that records what is sent and answered; the body of error answers is kept too. */
+function recording(exchanges: Exchange[]): typeof fetch {
+  return async (input, init) => {
+    const request = new Request(input, init);
+    const text = request.method === 'POST' ? await request.clone().text() : '';
+    const response = await fetch(request);
+    const exchange: Exchange = {
+      rpcMethod: text ? (JSON.parse(text) as { method?: string }).method : undefined,
+      authorization: request.headers.get('authorization'),
+      wit: request.headers.get('workload-identity-token'),
+      status: response.status,
+      requestId: response.headers.get('x-request-id'),
+      wwwAuthenticate: response.headers.get('www-authenticate'),
+    };
+    if (!response.ok) exchange.body = await response.clone().text();
+    exchanges.push(exchange);
+    return response;
   };
+}
+
+/** A connected client; `authenticate: false` leaves out the credential wrapper. */
+async function connect(url: string, options: { authenticate?: boolean; headers?: Record<string, string> } = {}) {
+  const exchanges: Exchange[] = [];
+  const inner = recording(exchanges);
   const transport = new StreamableHTTPClientTransport(new URL(url), {
-    fetch: recordingFetch,
-    requestInit: { headers: { Authorization: BEARER, ...extraHeaders } },
+    fetch: options.authenticate === false ? inner : withWorkloadIdentity(inner, { credentials: () => credentials }),
+    requestInit: { headers: options.headers ?? {} },
   });
   const client = new Client({ name: 'portcullis-e2e', version: '1.0.0' });
   await client.connect(transport);
-  return { client, sentAuthorization };
+  return { client, exchanges };
 }
 
 function text(result: Awaited<ReturnType<Client['callTool']>>): string {
@@ -34,7 +69,7 @@ function text(result: Awaited<ReturnType<Client['callTool']>>): string {
   return content[0]!.text!;
 }
 
-describe('MCP through the gateway', () => {
+describe('MCP through the gateway, authenticated with a WIT + WPT', () => {
   it('initializes, lists the tools and calls echo', async () => {
     const { client } = await connect(`${stack.gateway}/mcp`);
     try {
@@ -49,34 +84,78 @@ describe('MCP through the gateway', () => {
     }
   });
 
-  it('whoami shows the gateway forwarding fields and no caller credentials', async () => {
-    const { client, sentAuthorization } = await connect(`${stack.gateway}/mcp`, { 'X-Request-ID': 'e2e-whoami-1' });
+  it('the audit event of a tool call: allow, AUTHENTICATED, and the workload that called', async () => {
+    const { client, exchanges } = await connect(`${stack.gateway}/mcp`);
+    try {
+      await client.callTool({ name: 'echo', arguments: { text: 'audited' } });
+    } finally {
+      await client.close();
+    }
+    const call = exchanges.find((e) => e.rpcMethod === 'tools/call');
+    expect(call?.status).toBe(200);
+    const event = stack.audit.find((e) => e.requestId === call?.requestId);
+    expect(event).toMatchObject({
+      decision: 'allow',
+      reason: 'AUTHENTICATED',
+      status: 200,
+      route: '/mcp',
+      protocol: 'mcp',
+      principal: { workloadId: AGENT, trustDomain: 'spiffe://dev.portcullis.local', issuer: 'spiffe://dev.portcullis.local', credential: 'wit+wpt' },
+    });
+    expect(event?.principal?.tokenHash).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('whoami shows the gateway forwarding fields and no caller credentials; the caller is named only in the audit', async () => {
+    const { client, exchanges } = await connect(`${stack.gateway}/mcp`, { headers: { 'X-Request-ID': 'e2e-whoami-1' } });
     try {
       const who = JSON.parse(text(await client.callTool({ name: 'whoami', arguments: {} })));
       expect(who.forwarded).toMatchObject({ host: `127.0.0.1:${stack.gatewayPort}`, proto: 'http', prefix: '/mcp' });
       expect(who.forwarded.for).toMatch(/127\.0\.0\.1$/);
       expect(who.requestId).toBe('e2e-whoami-1');
       expect(who.receivedCredentials).toEqual([]);
+      // Honest: no identity reaches the upstream yet (Transaction Tokens are a later version).
       expect(who.txnToken).toBeNull();
-      // The client really did send the header; the gateway removed it.
-      expect(sentAuthorization.length).toBeGreaterThan(0);
-      expect(sentAuthorization.every((h) => h === BEARER)).toBe(true);
+      expect(who.note).toMatch(/audit event/);
+      expect(JSON.stringify(who)).not.toContain(AGENT);
     } finally {
       await client.close();
     }
-    // Nor does the token leak into audit events.
-    expect(stack.audit.some((e) => e.route === '/mcp' && e.decision === 'allow')).toBe(true);
-    expect(JSON.stringify(stack.audit)).not.toContain('e2e-secret-never-upstream');
+    // The client really did send a WIT and a proof on every request; the gateway removed them.
+    expect(exchanges.length).toBeGreaterThan(0);
+    expect(exchanges.every((e) => e.wit === credentials.wit && /^WPT [\w-]+\.[\w-]+\.[\w-]+$/.test(e.authorization ?? ''))).toBe(true);
+    expect(new Set(exchanges.map((e) => e.authorization)).size).toBe(exchanges.length); // a fresh proof each time
+    const event = stack.audit.find((e) => e.requestId === 'e2e-whoami-1' && e.status === 200);
+    expect(event?.principal?.workloadId).toBe(AGENT);
+    // Nor do the tokens leak into audit events: only their hashes.
+    const audit = JSON.stringify(stack.audit);
+    expect(audit).not.toContain(credentials.wit);
+    for (const e of exchanges) expect(audit).not.toContain(e.authorization!.slice('WPT '.length));
   });
 
-  it('control: called directly, the upstream does see the Authorization header', async () => {
+  it('control: called directly, the upstream does see the WIT and the proof', async () => {
     const { client } = await connect(`${stack.upstream}/mcp`);
     try {
       const who = JSON.parse(text(await client.callTool({ name: 'whoami', arguments: {} })));
-      expect(who.receivedCredentials).toEqual(['authorization']);
+      expect(who.receivedCredentials).toEqual(['authorization', 'workload-identity-token']);
       expect(who.forwarded).toEqual({ host: null, proto: null, prefix: null, for: null });
     } finally {
       await client.close();
     }
+  });
+
+  it('refuses a client without credentials: 401 with WWW-Authenticate: WPT, audited as a deny', async () => {
+    const exchanges: Exchange[] = [];
+    const client = new Client({ name: 'portcullis-e2e-anonymous', version: '1.0.0' });
+    const transport = new StreamableHTTPClientTransport(new URL(`${stack.gateway}/mcp`), { fetch: recording(exchanges) });
+    const error = await client.connect(transport).then(() => undefined, (e: unknown) => e);
+    await client.close();
+    expect(error).toBeInstanceOf(StreamableHTTPError);
+    expect((error as StreamableHTTPError).code).toBe(401);
+    expect(exchanges).toHaveLength(1);
+    const [refused] = exchanges;
+    expect(refused).toMatchObject({ rpcMethod: 'initialize', status: 401, wwwAuthenticate: 'WPT', authorization: null, wit: null });
+    // A JSON-RPC error body on an mcp route, with the stable code.
+    expect(JSON.parse(refused!.body!)).toMatchObject({ jsonrpc: '2.0', error: { code: -32000, data: { status: 401, code: 'ERR_CREDENTIALS_MISSING' } } });
+    expect(stack.audit.find((e) => e.requestId === refused!.requestId)).toMatchObject({ decision: 'deny', reason: 'ERR_CREDENTIALS_MISSING', status: 401, route: '/mcp' });
   });
 });

@@ -1,49 +1,39 @@
 /**
- * The dev stack in-process for end-to-end tests: the demo upstreams and a gateway on Node, both on free ports.
+ * The dev stack in-process for end-to-end tests (scripts/dev-stack.ts): the demo upstreams and a Node gateway on
+ * free ports, running examples/dev/portcullis.json, so /mcp and /a2a require a WIT + WPT from
+ * spiffe://dev.portcullis.local. The dev issuer lives in a temporary folder per stack (never the repo's .dev/);
+ * `mint(subject)` gives a workload in that trust domain its WIT and key.
  */
-import { createGateway, memorySink, type AuditEvent, type Gateway } from '../../src/index.ts';
-import { listen } from '../../src/runtime/node.ts';
-import { nodeUpstreamFetch } from '../../src/runtime/node-upstream.ts';
-import { startDemoUpstreams } from '../../examples/demo/serve.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mintDevWitFromDir } from '../../src/cli/dev-issuer.ts';
+import type { WorkloadCredentials } from '../../src/client/fetch.ts';
+import { startInProcessDevStack, type InProcessDevStack } from '../../scripts/dev-stack.ts';
 
-export interface Stack {
-  /** The gateway's origin, e.g. http://127.0.0.1:40123 */
-  gateway: string;
-  gatewayPort: number;
-  /** The demo upstreams' origin. */
-  upstream: string;
-  audit: AuditEvent[];
-  close(): Promise<void>;
+export interface Stack extends InProcessDevStack {
+  /** A fresh WIT (and its private key) for `subject`, from this stack's dev issuer. */
+  mint(subject: string): Promise<WorkloadCredentials>;
 }
 
 export async function startStack(): Promise<Stack> {
-  const upstreams = await startDemoUpstreams({ port: 0 });
-  // publicUrl must name the gateway's own port, known only once it listens: listen first, then build
-  // the gateway the handler forwards to.
-  let gateway: Gateway | undefined;
-  const server = await listen((request, env) => gateway!.fetch(request, { clientAddress: env.incoming.socket.remoteAddress }), { port: 0, hostname: '127.0.0.1' });
-  const origin = `http://127.0.0.1:${server.port}`;
-  const upstream = `http://127.0.0.1:${upstreams.port}`;
-  const sink = memorySink();
-  gateway = createGateway(
-    {
-      publicUrl: origin,
-      routes: [
-        { path: '/mcp', protocol: 'mcp', upstream: `${upstream}/mcp`, public: true },
-        { path: '/a2a', protocol: 'a2a', upstream: `${upstream}/a2a`, public: true },
-      ],
-    },
-    // The same upstream port as `portcullis serve` (node:http), not the global fetch.
-    { audit: sink, fetch: nodeUpstreamFetch() },
-  );
+  const devDir = mkdtempSync(join(tmpdir(), 'portcullis-e2e-dev-'));
+  let stack: InProcessDevStack;
+  try {
+    stack = await startInProcessDevStack({ devDir });
+  } catch (error) {
+    rmSync(devDir, { recursive: true, force: true });
+    throw error;
+  }
   return {
-    gateway: origin,
-    gatewayPort: server.port,
-    upstream,
-    audit: sink.events,
+    ...stack,
+    mint: async (subject) => {
+      const { wit, key } = await mintDevWitFromDir(subject, { dir: devDir, ttlSeconds: 600 });
+      return { wit, key };
+    },
     close: async () => {
-      await server.close();
-      await upstreams.close();
+      await stack.close();
+      rmSync(devDir, { recursive: true, force: true });
     },
   };
 }
