@@ -93,6 +93,35 @@ export async function verificationKey(source: JWK | CryptoKey, alg: string, cach
   }
 }
 
+/**
+ * Finds the trust anchor key for a token's `kid` in the trust domain of its subject (through the caller's key
+ * source: configuration, never a URL from the token) and verifies the signature with it. Shared by the WIT and
+ * JWT-SVID verifiers, which map the three failures to their own codes.
+ */
+export async function verifyWithTrustAnchor(
+  token: ParsedJwt,
+  source: () => Promise<JWK | CryptoKey | undefined>,
+  where: { trustDomain: string; kid: unknown },
+  alg: string,
+  cache: KeyImportCache,
+): Promise<{ ok: true } | { ok: false; failure: 'KEY_SOURCE_FAILED' | 'KEY_NOT_FOUND' | 'SIGNATURE_INVALID'; detail: string }> {
+  let anchor: JWK | CryptoKey | undefined;
+  try {
+    anchor = await source();
+  } catch (error) {
+    // The error's name only: a key source's message may quote a URL or a response body.
+    return { ok: false, failure: 'KEY_SOURCE_FAILED', detail: `key source failed for trust domain ${where.trustDomain} (${error instanceof Error ? error.name : typeof error})` };
+  }
+  if (anchor === undefined || anchor === null) {
+    const which = where.kid === undefined ? ' without kid' : ` with kid ${describe(where.kid)}`;
+    return { ok: false, failure: 'KEY_NOT_FOUND', detail: `no key for trust domain ${where.trustDomain}${which}` };
+  }
+  const key = await verificationKey(anchor, alg, cache);
+  if (!key.ok) return { ok: false, failure: 'SIGNATURE_INVALID', detail: key.detail };
+  const badSignature = await signatureProblem(token, key.value, alg);
+  return badSignature ? { ok: false, failure: 'SIGNATURE_INVALID', detail: badSignature } : { ok: true };
+}
+
 export function isCryptoKey(value: unknown): value is CryptoKey {
   return typeof CryptoKey !== 'undefined' && value instanceof CryptoKey;
 }

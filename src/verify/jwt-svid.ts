@@ -30,16 +30,15 @@
  * Errors: the caller answers 401 with an RFC 6750 `Bearer` challenge (`error="invalid_token"`). Details never
  * contain the token, key material or signatures.
  */
-import type { JWK } from 'jose';
 import { allowedAlgorithms, describe, SPIFFE_JWS_ALGORITHMS } from '../crypto/algorithms.ts';
 import { sha256b64url } from '../crypto/digest.ts';
-import { parseCompactJwt, signatureProblem, verificationKey } from '../crypto/jws.ts';
+import { parseCompactJwt, verifyWithTrustAnchor } from '../crypto/jws.ts';
 import { sharedKeyImportCache, type KeyImportCache } from '../crypto/key-cache.ts';
 import { parseWorkloadId, type WorkloadId } from '../identity/workload-id.ts';
 import { DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_JWT_SVID_MAX_LIFETIME_SECONDS, MAX_JWT_SVID_BYTES, MAX_KID_LENGTH } from '../limits.ts';
 import { fail, ok, type Result } from '../result.ts';
 import type { JwtSvidErrorCode } from './errors.ts';
-import { errorName, isNumericDate, type WitKeySource } from './wit.ts';
+import { isNumericDate, type WitKeySource } from './wit.ts';
 
 export interface JwtSvidPolicy {
   /** Subset of the SPIFFE algorithms to accept. Default `['ES256']`. Anything else is ignored. */
@@ -110,21 +109,9 @@ export async function verifyJwtSvid(token: string, ctx: JwtSvidContext): Promise
   const subject = id.value;
   if (subject.scheme !== 'spiffe') return fail('ERR_JWT_SVID_SUB_INVALID', 'sub is not a spiffe:// identifier');
   if (subject.path === '') return fail('ERR_JWT_SVID_SUB_INVALID', 'sub is a trust domain identifier, not a workload');
-  // 8. key
-  let source: JWK | CryptoKey | undefined;
-  try {
-    source = await ctx.keys(subject.trustDomain, kid as string | undefined, subject);
-  } catch (error) {
-    return fail('ERR_JWT_SVID_KEY_SOURCE_FAILED', `key source failed for trust domain ${subject.trustDomain} (${errorName(error)})`);
-  }
-  if (source === undefined || source === null) {
-    return fail('ERR_JWT_SVID_KEY_NOT_FOUND', `no key for trust domain ${subject.trustDomain}${kid === undefined ? ' without kid' : ` with kid ${describe(kid)}`}`);
-  }
-  // 9. signature
-  const key = await verificationKey(source, alg, cache);
-  if (!key.ok) return fail('ERR_JWT_SVID_SIGNATURE_INVALID', key.detail);
-  const badSignature = await signatureProblem(parsed.value, key.value, alg);
-  if (badSignature) return fail('ERR_JWT_SVID_SIGNATURE_INVALID', badSignature);
+  // 8. key, 9. signature
+  const anchored = await verifyWithTrustAnchor(parsed.value, () => ctx.keys(subject.trustDomain, kid as string | undefined, subject), { trustDomain: subject.trustDomain, kid }, alg, cache);
+  if (!anchored.ok) return fail(`ERR_JWT_SVID_${anchored.failure}`, anchored.detail);
   // 10. claim types
   if (claims.iss !== undefined && typeof claims.iss !== 'string') return fail('ERR_JWT_SVID_CLAIM_INVALID', `iss is ${describe(claims.iss)}, expected a string`);
   for (const name of ['iat', 'nbf'] as const) {

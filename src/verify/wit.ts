@@ -50,7 +50,7 @@
 import type { JWK } from 'jose';
 import { allowedAlgorithms, describe, isAsymmetricJwsAlgorithm, keyMismatch, privateMembers, publicJwk, SPIFFE_JWS_ALGORITHMS } from '../crypto/algorithms.ts';
 import { sha256b64url } from '../crypto/digest.ts';
-import { critProblem, parseCompactJwt, signatureProblem, typMatches, verificationKey } from '../crypto/jws.ts';
+import { critProblem, parseCompactJwt, typMatches, verifyWithTrustAnchor } from '../crypto/jws.ts';
 import { sharedKeyImportCache, type KeyImportCache } from '../crypto/key-cache.ts';
 import { parseWorkloadId, type WorkloadId } from '../identity/workload-id.ts';
 import { DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_WIT_MAX_LIFETIME_SECONDS, MAX_KID_LENGTH, MAX_WIT_BYTES } from '../limits.ts';
@@ -151,21 +151,9 @@ export async function verifyWit(token: string, ctx: WitContext): Promise<Result<
   const subject = id.value;
   if (subject.path === '') return fail('ERR_WIT_SUB_INVALID', 'sub is a trust domain identifier, not a workload');
   if (witSvid && subject.scheme !== 'spiffe') return fail('ERR_WIT_SUB_INVALID', 'a WIT-SVID subject must be a spiffe:// identifier');
-  // 8. key from the trust domain of sub
-  let source: JWK | CryptoKey | undefined;
-  try {
-    source = await ctx.keys(subject.trustDomain, kid as string | undefined, subject);
-  } catch (error) {
-    return fail('ERR_WIT_KEY_SOURCE_FAILED', `key source failed for trust domain ${subject.trustDomain} (${errorName(error)})`);
-  }
-  if (source === undefined || source === null) {
-    return fail('ERR_WIT_KEY_NOT_FOUND', `no key for trust domain ${subject.trustDomain}${kid === undefined ? ' without kid' : ` with kid ${describe(kid)}`}`);
-  }
-  // 9. signature
-  const key = await verificationKey(source, alg, cache);
-  if (!key.ok) return fail('ERR_WIT_SIGNATURE_INVALID', key.detail);
-  const badSignature = await signatureProblem(parsed.value, key.value, alg);
-  if (badSignature) return fail('ERR_WIT_SIGNATURE_INVALID', badSignature);
+  // 8. key from the trust domain of sub, 9. signature
+  const anchored = await verifyWithTrustAnchor(parsed.value, () => ctx.keys(subject.trustDomain, kid as string | undefined, subject), { trustDomain: subject.trustDomain, kid }, alg, cache);
+  if (!anchored.ok) return fail(`ERR_WIT_${anchored.failure}`, anchored.detail);
   // 10. registered claim types
   for (const name of ['iss', 'jti'] as const) {
     if (claims[name] !== undefined && typeof claims[name] !== 'string') return fail('ERR_WIT_CLAIM_INVALID', `${name} is ${describe(claims[name])}, expected a string`);
