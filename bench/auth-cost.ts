@@ -7,10 +7,14 @@
  * - `floor`: the same number of raw `crypto.subtle.verify` (ES256, WPT-sized input, imported key) and
  *   `crypto.subtle.digest` (SHA-256, replay-key-sized input) calls as one authenticated request makes, counted
  *   by wrapping crypto.subtle during a warm request (today: one verify, one digest for the replay key).
- * Auth cost = wit+wpt − public; reported as a multiple of the floor (target <= 1.3x).
+ * - `naive jose`: the peer baseline: what a straightforward jose integration does per request (import the
+ *   issuer key, jwtVerify the WIT, import its cnf key, jwtVerify the WPT, hash the WIT for `wth`), without
+ *   caches and without replay detection (so it does less checking than the gateway).
+ * Auth cost = wit+wpt − public; reported as a multiple of the floor (target <= 1.3x) and of the naive cost.
  * Blocks of each kind alternate so drift hits all three; medians of the blocks are reported.
  * Exported for bench/run.ts; runs alone with `node bench/auth-cost.ts`.
  */
+import { base64url, importJWK, jwtVerify, type JWK } from 'jose';
 import { createGateway, memorySink } from '../src/index.ts';
 import { createWptSigner, generateDevIssuerKey, devJwks, mintDevWit, DEV_TRUST_DOMAIN_ID } from '../src/mint/index.ts';
 
@@ -20,6 +24,7 @@ export interface AuthCost {
   publicUs: number;
   authUs: number;
   floorUs: number;
+  naiveUs: number;
   ratio: number;
 }
 
@@ -82,14 +87,24 @@ export async function measureAuthCost(): Promise<AuthCost> {
     for (let i = 0; i < counted.digest; i++) await crypto.subtle.digest('SHA-256', replayKey);
   };
 
+  const issuerPublic = devJwks([issuerKey]).keys[0] as JWK;
+  const naiveOnce = async (proof: string) => {
+    const { payload } = await jwtVerify(wit, await importJWK(issuerPublic, 'ES256'), { typ: 'wit+jwt' });
+    const cnf = (payload.cnf as { jwk: JWK }).jwk;
+    const { payload: claims } = await jwtVerify(proof, await importJWK(cnf, cnf.alg), { typ: 'wpt+jwt', audience: `${origin}/mcp` });
+    const wth = base64url.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(wit))));
+    if (claims.wth !== wth) throw new Error('naive wth');
+  };
+
   // Warm-up: JIT, the WIT cache and the imported confirmation key.
   let next = 2;
   for (let i = 0; i < BLOCK; i++) {
     await call('/open');
     await call('/mcp', proofs[next++]);
     await floorOnce();
+    await naiveOnce(proofs[2]!);
   }
-  const times = { public: [] as number[], auth: [] as number[], floor: [] as number[] };
+  const times = { public: [] as number[], auth: [] as number[], floor: [] as number[], naive: [] as number[] };
   for (let b = 0; b < BLOCKS; b++) {
     let t = performance.now();
     for (let i = 0; i < BLOCK; i++) await call('/open');
@@ -100,14 +115,17 @@ export async function measureAuthCost(): Promise<AuthCost> {
     t = performance.now();
     for (let i = 0; i < BLOCK; i++) await floorOnce();
     times.floor.push(((performance.now() - t) * 1000) / BLOCK);
+    t = performance.now();
+    for (let i = 0; i < BLOCK; i++) await naiveOnce(proofs[2]!);
+    times.naive.push(((performance.now() - t) * 1000) / BLOCK);
   }
   const publicUs = median(times.public);
   const authUs = median(times.auth) - publicUs;
   const floorUs = median(times.floor);
-  return { verifies: counted.verify, digests: counted.digest, publicUs, authUs, floorUs, ratio: authUs / floorUs };
+  return { verifies: counted.verify, digests: counted.digest, publicUs, authUs, floorUs, naiveUs: median(times.naive), ratio: authUs / floorUs };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const r = await measureAuthCost();
-  console.log(`warm WIT+WPT request: ${r.verifies} verify + ${r.digests} digest calls; public route ${r.publicUs.toFixed(1)} us/request; auth adds ${r.authUs.toFixed(1)} us; floor ${r.floorUs.toFixed(1)} us; ratio ${r.ratio.toFixed(2)}x (target <= 1.3x)`);
+  console.log(`warm WIT+WPT request: ${r.verifies} verify + ${r.digests} digest calls; public route ${r.publicUs.toFixed(1)} us/request; auth adds ${r.authUs.toFixed(1)} us; floor ${r.floorUs.toFixed(1)} us; ratio ${r.ratio.toFixed(2)}x (target <= 1.3x); naive jose ${r.naiveUs.toFixed(1)} us (${(r.authUs / r.naiveUs).toFixed(2)}x of it)`);
 }
