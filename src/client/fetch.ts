@@ -113,6 +113,9 @@ export function withWorkloadIdentity(fetchImpl: FetchLike, options: WorkloadIden
     if (carriage === 'authorization') headers.set('authorization', `WPT ${wpt}`);
     else headers.set('workload-proof-token', wpt);
     const redirect = init?.redirect ?? (request.redirect === 'error' ? 'error' : 'manual');
+    // fetch keeps Workload-Identity-Token and Workload-Proof-Token on every hop (it strips only Authorization,
+    // and only cross-origin), and checks no transport rule on the way: never let it follow.
+    if (redirect === 'follow') throw new TypeError('withWorkloadIdentity: redirect "follow" would carry the WIT and proof to the redirect target; follow redirects with a new call');
     return fetchImpl(new Request(request, { headers, redirect }));
   };
 }

@@ -5,13 +5,15 @@
  * the local dev stack), or anywhere when the caller says another mechanism secures the channel (a mesh
  * sidecar with mTLS) via `allowInsecureHttp`. Any other scheme is refused.
  *
- * Loopback means `localhost`, `*.localhost` (RFC 6761 §6.3), 127.0.0.0/8 and `[::1]`. Not included: other
- * spellings of loopback (IPv4-mapped IPv6) and names that merely resolve to 127.0.0.1.
+ * Loopback means `localhost`, 127.0.0.0/8 and `[::1]`. Not included: `*.localhost` (RFC 6761 §6.3 says it
+ * resolves to loopback, but resolvers without that rule send it to DNS, so the credentials could leave the
+ * machine in clear text), other spellings of loopback (IPv4-mapped IPv6), and names that merely resolve to
+ * 127.0.0.1.
  */
 
 export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost') || host === '[::1]') return true;
+  if (host === 'localhost' || host === '[::1]') return true;
   return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 

@@ -127,13 +127,13 @@ describe('withWorkloadIdentity', () => {
     expectOk(await verifyAsGateway(sent[0] as Request, 'http://127.0.0.1:8787/mcp'));
   });
 
-  it('does not follow redirects unless the caller asks', async () => {
+  it('never lets fetch follow a redirect with the credentials', async () => {
     const { fetch, sent } = recorder();
     const send = withWorkloadIdentity(fetch, minted);
     await send('https://gw.example.org/mcp');
-    await send('https://gw.example.org/mcp', { redirect: 'follow' });
     await send(new Request('https://gw.example.org/mcp', { redirect: 'error' }));
-    expect(sent.map((r) => r.redirect)).toEqual(['manual', 'follow', 'error']);
+    await expect(send('https://gw.example.org/mcp', { redirect: 'follow' })).rejects.toThrow('redirect "follow"');
+    expect(sent.map((r) => r.redirect)).toEqual(['manual', 'error']);
   });
 
   it('keeps the method, body stream and abort signal of a Request input', async () => {
@@ -190,7 +190,7 @@ describe('audiences and transport', () => {
   });
 
   it.each([
-    ['localhost', true], ['api.localhost', true], ['127.0.0.1', true], ['127.1.2.3', true], ['[::1]', true],
+    ['localhost', true], ['api.localhost', false], ['127.0.0.1', true], ['127.1.2.3', true], ['[::1]', true],
     ['localhost.example.com', false], ['128.0.0.1', false], ['10.0.0.1', false], ['[::ffff:7f00:1]', false],
   ])('isLoopbackHost(%s) is %s', (host, expected) => {
     expect(isLoopbackHost(host)).toBe(expected);
