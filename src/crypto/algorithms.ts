@@ -51,6 +51,24 @@ export function verifyParams(alg: AsymmetricJwsAlgorithm): VerifyParams {
   return VERIFY_PARAMS[alg];
 }
 
+const CURVE: Partial<Record<AsymmetricJwsAlgorithm, string>> = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' };
+const HASH: Partial<Record<AsymmetricJwsAlgorithm, string>> = {
+  RS256: 'SHA-256', RS384: 'SHA-384', RS512: 'SHA-512', PS256: 'SHA-256', PS384: 'SHA-384', PS512: 'SHA-512',
+};
+
+/**
+ * Whether a CryptoKey is a public verification key made for `alg`: Web Crypto verifies an ECDSA signature with
+ * whatever curve the key has and an RSA one with whatever hash the key was imported for, so a key handed in
+ * as a CryptoKey (a key source port) must be matched to the header's `alg` before it is used (RFC 8725 §3.1).
+ */
+export function keyFits(key: CryptoKey, alg: AsymmetricJwsAlgorithm): boolean {
+  const algorithm = key.algorithm as { name: string; namedCurve?: string; hash?: { name: string } };
+  if (key.type !== 'public' || !key.usages.includes('verify') || algorithm.name !== VERIFY_PARAMS[alg].name) return false;
+  if (CURVE[alg] !== undefined) return algorithm.namedCurve === CURVE[alg];
+  if (HASH[alg] !== undefined) return algorithm.hash?.name === HASH[alg];
+  return true;
+}
+
 export function isAsymmetricJwsAlgorithm(alg: unknown): alg is AsymmetricJwsAlgorithm {
   return typeof alg === 'string' && ASYMMETRIC.has(alg);
 }

@@ -5,9 +5,20 @@
 
 const ALPHABET = /^[A-Za-z0-9_-]*$/;
 
-/** True when `input` is a well-formed unpadded base64url string (possibly empty). */
+const DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * True when `input` is a well-formed unpadded base64url string (possibly empty) in its one canonical spelling:
+ * the unused low bits of the last character must be zero (RFC 4648 §3.5). Otherwise one signed token would
+ * have several spellings, each with its own hash (caches, revocation by token hash).
+ */
 export function isBase64url(input: string): boolean {
-  return ALPHABET.test(input) && input.length % 4 !== 1;
+  if (!ALPHABET.test(input)) return false;
+  const rest = input.length % 4;
+  if (rest === 1) return false;
+  if (rest === 0) return true;
+  const last = DIGITS.indexOf(input[input.length - 1]!);
+  return (last & (rest === 2 ? 0b1111 : 0b11)) === 0;
 }
 
 /** Encodes bytes (or a string's UTF-8 bytes) as unpadded base64url. */

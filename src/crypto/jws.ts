@@ -8,7 +8,7 @@
  * decoded header and claims for the caller's checks. Details describe the problem, never echo the input.
  */
 import type { JWK } from 'jose';
-import { describe, isAsymmetricJwsAlgorithm, keyMismatch, verifyParams } from './algorithms.ts';
+import { describe, isAsymmetricJwsAlgorithm, keyFits, keyMismatch, verifyParams } from './algorithms.ts';
 import { base64urlDecode } from './base64url.ts';
 import type { KeyImportCache } from './key-cache.ts';
 
@@ -78,7 +78,7 @@ export function critProblem(header: Record<string, unknown>): string | undefined
 /**
  * Turns a configured trust-anchor key into a CryptoKey for `alg`, or says why it cannot be used. A JWK is
  * imported through `cache` (public members only); its `alg`, when present, must equal `alg` (RFC 7517 §4.4).
- * A CryptoKey is used as given; jose checks its algorithm and type when verifying.
+ * A CryptoKey is used as given; signatureProblem refuses it unless it fits `alg` (keyFits).
  */
 export async function verificationKey(source: JWK | CryptoKey, alg: string, cache: KeyImportCache): Promise<Parsed<CryptoKey>> {
   if (isCryptoKey(source)) return { ok: true, value: source };
@@ -133,6 +133,7 @@ export function isCryptoKey(value: unknown): value is CryptoKey {
  */
 export async function signatureProblem(token: ParsedJwt, key: CryptoKey, alg: string): Promise<string | undefined> {
   if (!isAsymmetricJwsAlgorithm(alg)) return `${describe(alg)} is not a signature algorithm`;
+  if (!keyFits(key, alg)) return `key does not fit ${alg}`;
   try {
     const valid = await crypto.subtle.verify(verifyParams(alg), key, token.signature as Uint8Array<ArrayBuffer>, token.signingInput as Uint8Array<ArrayBuffer>);
     return valid ? undefined : 'signature does not verify';

@@ -57,7 +57,12 @@ function bindingProblems(document: unknown, env: WorkersEnv): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const routes = (document as { routes?: unknown } | null)?.routes;
   if (Array.isArray(routes)) {
-    routes.forEach((route: { upstream?: { service?: unknown } } | null, i) => {
+    routes.forEach((route: { upstream?: { service?: unknown }; auth?: { wit?: unknown } } | null, i) => {
+      // Proofs are single-use only if every isolate consults one replay store: per-isolate memory would let a
+      // WPT be replayed against another isolate or data centre (fail closed instead).
+      if (route?.auth?.wit !== undefined && env.PORTCULLIS_STATE === undefined) {
+        problems.push({ path: `routes[${i}].auth.wit`, message: 'needs the PORTCULLIS_STATE Durable Object binding (the WPT replay store shared by all isolates)' });
+      }
       const name = route?.upstream?.service;
       if (typeof name !== 'string') return;
       const binding = env[name] as Partial<ServiceBinding> | null | undefined;
@@ -99,6 +104,7 @@ function prepare(env: WorkersEnv): Prepared {
 
 function stateFor(env: WorkersEnv): StatePorts {
   if (env.PORTCULLIS_STATE) return durableObjectState(env.PORTCULLIS_STATE);
+  // Only public or JWT-SVID routes get here (bindingProblems refuses WIT routes without the binding).
   console.warn('portcullis: PORTCULLIS_STATE is not bound; replay and revocation state is per isolate (memory), not shared');
   return memoryState();
 }

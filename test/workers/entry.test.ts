@@ -91,6 +91,18 @@ describe('invalid PORTCULLIS_CONFIG', () => {
     expect(paths).not.toContain('routes[1].upstream.service'); // UPSTREAM is bound
   });
 
+  it('refuses a WIT route without the shared replay store (PORTCULLIS_STATE)', () => {
+    const { PORTCULLIS_STATE: _omitted, ...rest } = env;
+    const withWit = JSON.stringify({
+      publicUrl: 'https://gateway.example',
+      trustDomains: { 'spiffe://td.example': { jwks: { keys: [{ kty: 'EC', crv: 'P-256', kid: 'k1', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' }] } } },
+      routes: [{ path: '/w', protocol: 'mcp', upstream: 'https://up.example/', auth: { wit: { trustDomains: ['spiffe://td.example'] } } }],
+    });
+    const checked = checkEnv({ ...rest, PORTCULLIS_CONFIG: withWit });
+    expect(checked.ok ? [] : checked.problems).toEqual([{ path: 'routes[0].auth.wit', message: expect.stringContaining('PORTCULLIS_STATE') }]);
+    expect(checkEnv({ ...env, PORTCULLIS_CONFIG: withWit }).ok).toBe(true);
+  });
+
   it('reports a missing variable and text that is not JSON', () => {
     const { PORTCULLIS_CONFIG: _omitted, ...rest } = env;
     const missing = checkEnv(rest);

@@ -1,9 +1,9 @@
 import type { JWK } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { allowedAlgorithms, keyMismatch, privateMembers, publicJwk } from '../../../src/crypto/algorithms.ts';
+import { allowedAlgorithms, keyFits, keyMismatch, privateMembers, publicJwk } from '../../../src/crypto/algorithms.ts';
 import { base64urlDecode, base64urlEncode, isBase64url } from '../../../src/crypto/base64url.ts';
 import { sha256b64url } from '../../../src/crypto/digest.ts';
-import { parseCompactJwt, typMatches } from '../../../src/crypto/jws.ts';
+import { parseCompactJwt, signatureProblem, typMatches } from '../../../src/crypto/jws.ts';
 import { KeyImportCache } from '../../../src/crypto/key-cache.ts';
 import { jwkThumbprint } from '../../../src/crypto/thumbprint.ts';
 
@@ -119,5 +119,41 @@ describe('KeyImportCache', () => {
     await expect(cache.importPublic({ kty: 'EC', crv: 'P-256', x: 'AAAA', y: 'AAAA' }, 'ES256')).rejects.toThrow();
     await Promise.resolve();
     expect(cache.size).toBe(0);
+  });
+});
+
+describe('keyFits: a CryptoKey from a key source must be made for the header alg', () => {
+  it('matches curve, hash, type and usage, not just the algorithm family', async () => {
+    const p256 = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+    const p384 = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-384' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+    const rs256 = (await crypto.subtle.generateKey({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+    expect(keyFits(p256.publicKey, 'ES256')).toBe(true);
+    expect(keyFits(p384.publicKey, 'ES256')).toBe(false);
+    expect(keyFits(p256.privateKey, 'ES256')).toBe(false);
+    expect(keyFits(rs256.publicKey, 'RS256')).toBe(true);
+    expect(keyFits(rs256.publicKey, 'RS512')).toBe(false);
+    expect(keyFits(rs256.publicKey, 'PS256')).toBe(false);
+    expect(keyFits(p256.publicKey, 'EdDSA')).toBe(false);
+  });
+
+  it('signatureProblem refuses a P-384 key for an ES256 token before verifying', async () => {
+    const p384 = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-384' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+    const h = base64urlEncode('{"alg":"ES256"}');
+    const p = base64urlEncode('{"sub":"x"}');
+    const sig = new Uint8Array(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, p384.privateKey, new TextEncoder().encode(`${h}.${p}`)));
+    const parsed = parseCompactJwt(`${h}.${p}.${base64urlEncode(sig)}`);
+    expect(parsed.ok && (await signatureProblem(parsed.value, p384.publicKey, 'ES256'))).toBe('key does not fit ES256');
+  });
+});
+
+describe('base64url: one spelling per byte string', () => {
+  it('refuses non-zero unused bits in the last character (RFC 4648 §3.5)', () => {
+    expect(base64urlEncode(new Uint8Array([0xff]))).toBe('_w');
+    expect(isBase64url('_w')).toBe(true);
+    expect(isBase64url('_x')).toBe(false); // decodes to the same byte with a stray low bit
+    expect(base64urlDecode('_x')).toBeUndefined();
+    expect(isBase64url(base64urlEncode(new Uint8Array([1, 2])))).toBe(true);
+    expect(isBase64url('AQI')).toBe(true);
+    expect(isBase64url('AQJ')).toBe(false);
   });
 });

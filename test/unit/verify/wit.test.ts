@@ -292,8 +292,18 @@ describe('verifyWit: step 9, signature', () => {
 
   it('refuses a truncated or wrong-length signature', async () => {
     const token = await wit();
-    await expectWitFailure(token.slice(0, -4), 'ERR_WIT_SIGNATURE_INVALID');
+    // 84 of 86 characters: still canonical base64url (63 bytes), so the signature check is what refuses it.
+    await expectWitFailure(token.slice(0, -2), 'ERR_WIT_SIGNATURE_INVALID');
     await expectWitFailure(`${token.slice(0, token.lastIndexOf('.'))}.AAAA`, 'ERR_WIT_SIGNATURE_INVALID');
+  });
+
+  it('refuses a second spelling of a valid signature (non-zero unused bits) as malformed', async () => {
+    const token = await wit();
+    const last = token.at(-1)!;
+    // The 86-character ES256 signature ends in a character whose low 4 bits are unused: flip one of them.
+    const digits = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const respelled = `${token.slice(0, -1)}${digits[digits.indexOf(last) ^ 1]}`;
+    await expectWitFailure(respelled, 'ERR_WIT_MALFORMED');
   });
 
   it('refuses when the trust anchor key does not fit the alg', async () => {
