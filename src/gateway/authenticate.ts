@@ -74,6 +74,9 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
   const cacheNamespace = () => (namespace ??= sha256b64url(JSON.stringify(domains)).then((h) => h.slice(0, 22)));
   // In front of state.cache, per isolate and keyed by the token itself: a hit costs no digest (on Node each
   // Web Crypto call is a thread-pool hop) and, on Workers, no Durable Object round trip.
+  // A WIT that carries `aud` must name the gateway itself (its public origin): the same on every route, so
+  // cached WITs stay valid for all routes that accept their trust domain.
+  const gatewayAudiences = [deps.publicUrl.origin, `${deps.publicUrl.origin}/`];
   const hotWits = new ExpiringMap<VerifiedWit>({ maxEntries: HOT_WIT_CACHE_ENTRIES, maxKeyLength: MAX_WIT_BYTES, now: deps.now });
 
   return (route) => {
@@ -137,7 +140,7 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
       const td = claimed !== undefined && witDomains.has(claimed) ? domains[claimed] : undefined;
       const result = await verifyWit(token, {
         keys: (_name, kid, subject) => (td && workloadOrigin(subject) === claimed ? deps.keys.key(claimed, kid, 'wit') : Promise.resolve(undefined)),
-        policy: td ? witPolicy(td) : UNKNOWN_DOMAIN_WIT_POLICY,
+        policy: td ? witPolicy(td, gatewayAudiences) : UNKNOWN_DOMAIN_WIT_POLICY,
         now: deps.now,
       });
       if (!result.ok) {
@@ -241,8 +244,9 @@ function claimedOrigin(token: string, maxBytes: number): string | undefined {
   return id.ok ? workloadOrigin(id.value) : undefined;
 }
 
-function witPolicy(td: TrustDomainConfig): WitPolicy {
+function witPolicy(td: TrustDomainConfig, audiences: readonly string[]): WitPolicy {
   return {
+    audiences,
     algorithms: td.algorithms,
     confirmationAlgorithms: td.confirmationAlgorithms,
     profile: td.profile,

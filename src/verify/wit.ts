@@ -20,7 +20,7 @@
  *      source, never a URL or key carried in the token (§3)
  *   9. the JWS signature verifies with that key and exactly the header `alg`
  *  10. registered claims have their RFC 7519 types (`iss` string, `jti` string, `iat`/`nbf` NumericDate);
- *      WIT-SVID: no `aud`
+ *      WIT-SVID: no `aud`; otherwise an `aud`, when present, must name one of `policy.audiences` (RFC 7519 §4.1.3)
  *  11. `iss` is in `policy.issuers` when an allowlist is configured (then `iss` is required)
  *  12. `exp` is present and a NumericDate
  *  13. `exp` has not passed (with `clockSkewSeconds`)
@@ -73,6 +73,12 @@ export interface WitPolicy {
   profile?: 'wimse' | 'wit-svid';
   /** When set, `iss` is required and must be one of these (§9.1). */
   issuers?: readonly string[];
+  /**
+   * Values that identify this recipient. workload-creds-02 defines no `aud` for a WIT, but an issuer that adds
+   * one restricts the token (RFC 7519 §4.1.3: a recipient not named in `aud` MUST reject it): a WIT with `aud`
+   * is accepted only when `aud` names one of these. Default none, so any WIT with `aud` is refused.
+   */
+  audiences?: readonly string[];
   /** Default DEFAULT_WIT_MAX_LIFETIME_SECONDS. */
   maxLifetimeSeconds?: number;
   /** Default DEFAULT_CLOCK_SKEW_SECONDS. */
@@ -162,6 +168,12 @@ export async function verifyWit(token: string, ctx: WitContext): Promise<Result<
     if (claims[name] !== undefined && !isNumericDate(claims[name])) return fail('ERR_WIT_CLAIM_INVALID', `${name} is ${describe(claims[name])}, expected a NumericDate`);
   }
   if (witSvid && claims.aud !== undefined) return fail('ERR_WIT_CLAIM_INVALID', 'aud MUST NOT be included in a WIT-SVID');
+  if (claims.aud !== undefined) {
+    const named = typeof claims.aud === 'string' ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud : [];
+    if (!named.some((a) => typeof a === 'string' && (policy.audiences ?? []).includes(a))) {
+      return fail('ERR_WIT_CLAIM_INVALID', 'aud is present and does not name this gateway (RFC 7519 §4.1.3)');
+    }
+  }
   const iss = claims.iss as string | undefined;
   const iat = claims.iat as number | undefined;
   const nbf = claims.nbf as number | undefined;

@@ -325,6 +325,19 @@ describe('verifyWit: step 10, registered claim types', () => {
   });
 });
 
+describe('verifyWit: step 10, aud restricts a WIT to its recipients', () => {
+  it('accepts a WIT without aud, or whose aud names this recipient; refuses any other aud', async () => {
+    const named = { audiences: ['https://gw.example'] };
+    expect((await verifyWit(await wit(), context({}, named))).ok).toBe(true);
+    expect((await verifyWit(await wit(header(), { ...claims(), aud: 'https://gw.example' }), context({}, named))).ok).toBe(true);
+    expect((await verifyWit(await wit(header(), { ...claims(), aud: ['https://other.example', 'https://gw.example'] }), context({}, named))).ok).toBe(true);
+    await expectWitFailure(await wit(header(), { ...claims(), aud: 'https://other.example' }), 'ERR_WIT_CLAIM_INVALID', context({}, named));
+    await expectWitFailure(await wit(header(), { ...claims(), aud: ['https://other.example'] }), 'ERR_WIT_CLAIM_INVALID', context({}, named));
+    await expectWitFailure(await wit(header(), { ...claims(), aud: 7 }), 'ERR_WIT_CLAIM_INVALID', context({}, named));
+    await expectWitFailure(await wit(header(), { ...claims(), aud: 'https://gw.example' }), 'ERR_WIT_CLAIM_INVALID'); // no audiences configured
+  });
+});
+
 describe('verifyWit: step 11, iss allowlist', () => {
   it('refuses an iss outside the allowlist, and a missing iss when an allowlist is set', async () => {
     await expectWitFailure(await wit(header(), { ...claims(), iss: 'https://issuer.example.com/' }), 'ERR_WIT_ISSUER_NOT_ALLOWED');
