@@ -60,7 +60,7 @@ export async function loadDevIssuer(options: { dir?: string; create?: boolean } 
     created = await createIssuerFile(dir, path);
     text = await readFile(path, 'utf8');
   } else {
-    await warnIfShared(path);
+    await refuseIfShared(path);
   }
   const file = await parseIssuerFile(text, path);
   return { path, key: file.keys[0] as JWK, jwks: devJwks(file.keys), created };
@@ -105,10 +105,12 @@ async function createIssuerFile(dir: string, path: string): Promise<boolean> {
   }
 }
 
-async function warnIfShared(path: string): Promise<void> {
+/** Whoever can read or replace the issuer key can mint WITs the dev gateway accepts: refuse a shared file. */
+async function refuseIfShared(path: string): Promise<void> {
   if (process.platform === 'win32') return;
-  const { mode } = await stat(path);
-  if ((mode & 0o077) !== 0) console.error(`portcullis: warning: ${path} is readable by other users (mode ${(mode & 0o777).toString(8)}); chmod 600 it`);
+  const { mode, uid } = await stat(path);
+  if (typeof process.getuid === 'function' && uid !== process.getuid()) throw new Error(`${path} belongs to another user; refusing to use it as the dev issuer key`);
+  if ((mode & 0o077) !== 0) throw new Error(`${path} is accessible to other users (mode ${(mode & 0o777).toString(8)}); chmod 600 it`);
 }
 
 async function parseIssuerFile(text: string, path: string): Promise<DevIssuerFile> {

@@ -63,6 +63,12 @@ export interface AuthenticateDeps {
   now: () => number;
 }
 
+/**
+ * Part of the shared WIT cache key (state.cache outlives deployments on Workers): bump it whenever verifyWit's
+ * rules change, so a WIT accepted under older rules is verified again rather than served from the cache.
+ */
+const WIT_CACHE_RULES = 'wit-rules-2026-11-29';
+
 /** Policy for a WIT whose trust domain the route does not accept: every algorithm, so the key step reports it. */
 const UNKNOWN_DOMAIN_WIT_POLICY: WitPolicy = { algorithms: ASYMMETRIC_JWS_ALGORITHMS };
 const UNKNOWN_DOMAIN_SVID_POLICY: JwtSvidPolicy = { algorithms: SPIFFE_JWS_ALGORITHMS };
@@ -71,7 +77,7 @@ const UNKNOWN_DOMAIN_SVID_POLICY: JwtSvidPolicy = { algorithms: SPIFFE_JWS_ALGOR
 export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => RouteAuthenticator | undefined {
   const domains: Record<string, TrustDomainConfig> = deps.config.trustDomains ?? {};
   let namespace: Promise<string> | undefined;
-  const cacheNamespace = () => (namespace ??= sha256b64url(JSON.stringify(domains)).then((h) => h.slice(0, 22)));
+  const cacheNamespace = () => (namespace ??= sha256b64url(JSON.stringify([WIT_CACHE_RULES, domains])).then((h) => h.slice(0, 22)));
   // In front of state.cache, per isolate and keyed by the token itself: a hit costs no digest (on Node each
   // Web Crypto call is a thread-pool hop) and, on Workers, no Durable Object round trip.
   // A WIT that carries `aud` must name the gateway itself (its public origin): the same on every route, so

@@ -3,7 +3,7 @@
  * PORTCULLIS_DEV_DIR pointing at a temporary folder, so the repo's .dev/ is never touched.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,6 +69,17 @@ describe('portcullis mint-wit and dev-jwks', { timeout: 20_000 }, () => {
       expect(statSync(issuer.path).mode & 0o777).toBe(0o600);
       expect(statSync(devDir).mode & 0o777).toBe(0o700);
     }
+  });
+
+  it('refuses a dev issuer key file other users can read', async () => {
+    const shared = join(root, 'shared-dev');
+    await run(['mint-wit', 'spiffe://dev.portcullis.local/agents/a'], { dir: shared });
+    chmodSync(join(shared, 'dev-issuer.json'), 0o644);
+    const result = await run(['mint-wit', 'spiffe://dev.portcullis.local/agents/a'], { dir: shared });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('is accessible to other users (mode 644); chmod 600 it');
+    expect(result.stdout).toBe('');
+    expectNoStack(result);
   });
 
   it('prints only { wit, key }: a WIT that verifies with the dev JWKS and its holder\'s private key, never the issuer key', async () => {
