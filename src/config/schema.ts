@@ -6,6 +6,7 @@
  * here, reported by path. The JSON Schema in `schema/portcullis.config.schema.json` is generated from this file.
  */
 import { z } from 'zod';
+import { routeMatcher } from '../gateway/routes.ts';
 import { MAX_CONFIG_LIST_ENTRIES, MAX_WPT_LIFETIME_LIMIT_SECONDS, DEFAULT_WPT_MAX_LIFETIME_SECONDS } from '../limits.ts';
 import { hasSpiffeAlgorithm, trustDomainOrigin, trustDomainsSchema } from './trust-domains.ts';
 
@@ -139,10 +140,39 @@ export const gatewayConfigSchema = z
         if (reserved) ctx.addIssue({ code: 'custom', path: ['routes', i, 'path'], message: `"${reserved}" is served by the gateway itself` });
       });
       trustDomainProblems(cfg, routes, ctx);
+      audienceProblems(cfg.publicUrl, routes, ctx);
     },
     { when: () => true }, // report cross-route problems together with all the others
   )
   .describe('Portcullis gateway configuration.');
+
+/**
+ * A configured WPT audience on the gateway's own origin must be served by its route: a proof made for a URL
+ * another route serves would be accepted on both (wpt-02 §3: the audience scopes a proof to one recipient).
+ * Two routes configured with one audience are refused for the same reason.
+ */
+function audienceProblems(publicUrl: unknown, routes: unknown[], ctx: z.RefinementCtx): void {
+  if (typeof publicUrl !== 'string' || !routes.every((r) => isRecord(r) && typeof r.path === 'string')) return;
+  let origin: string;
+  try {
+    origin = new URL(publicUrl).origin;
+  } catch {
+    return;
+  }
+  const match = routeMatcher(routes as RouteConfig[]);
+  const claimed = new Map<string, number>();
+  routes.forEach((r, i) => {
+    const audience = isRecord(r) && isRecord(r.auth) && isRecord(r.auth.wit) ? r.auth.wit.audience : undefined;
+    if (typeof audience !== 'string') return;
+    const at = ['routes', i, 'auth', 'wit', 'audience'];
+    const first = claimed.get(audience);
+    if (first !== undefined) ctx.addIssue({ code: 'custom', path: at, message: `duplicates routes[${first}].auth.wit.audience` });
+    else claimed.set(audience, i);
+    if (!audience.startsWith(`${origin}/`)) return;
+    const served = match(audience.slice(origin.length).split(/[?#]/)[0]!)?.route;
+    if (served !== r) ctx.addIssue({ code: 'custom', path: at, message: served ? `names a URL that routes[${routes.indexOf(served)}] serves` : 'names a URL on publicUrl that no route serves' });
+  });
+}
 
 /** Routes name trust domains the top-level block defines; SPIFFE-only features need spiffe:// domains. */
 function trustDomainProblems(cfg: { trustDomains?: unknown }, routes: unknown[], ctx: z.RefinementCtx): void {

@@ -118,6 +118,21 @@ describe('GatewayConfig: trustDomains and route credentials', () => {
     rsa1024 = (await crypto.subtle.exportKey('jwk', small.publicKey)) as typeof rsa1024;
   });
 
+  it('keeps a configured WPT audience to its own route (valid.publicUrl is https://gw.example)', () => {
+    const wit = (audience: string) => ({ wit: { trustDomains: [TD], audience } });
+    const routes = (a: string, b: string) => [{ ...closed, path: '/mcp', auth: wit(a) }, { ...closed, path: '/api', auth: wit(b) }];
+    expect(parseConfig(withDomains({ [TD]: td() }, routes('https://gw.example/mcp', 'https://gw.example/api/v1'))).ok).toBe(true);
+    expect(problems(withDomains({ [TD]: td() }, routes('https://gw.example/api', 'https://gw.example/api/x')))).toEqual([
+      { path: 'routes[0].auth.wit.audience', message: 'names a URL that routes[1] serves' },
+    ]);
+    expect(problems(withDomains({ [TD]: td() }, routes('https://alias.example/x', 'https://alias.example/x')))).toEqual([
+      { path: 'routes[1].auth.wit.audience', message: 'duplicates routes[0].auth.wit.audience' },
+    ]);
+    expect(problems(withDomains({ [TD]: td() }, routes('https://gw.example/nowhere', 'https://gw.example/api')))).toEqual([
+      { path: 'routes[0].auth.wit.audience', message: 'names a URL on publicUrl that no route serves' },
+    ]);
+  });
+
   it('accepts a WIT+WPT route and a JWT-SVID route over an inline JWK Set, with defaults filled in', () => {
     const result = parseConfig(withDomains({ [TD]: td(), 'wimse://example.com': td() }, [
       { ...closed, auth: { wit: { trustDomains: [TD, 'wimse://example.com'] }, jwtSvid: { trustDomains: [TD] } } },
