@@ -39,17 +39,10 @@ import { DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_JWT_SVID_MAX_LIFETIME_SECONDS, MAX_
 import { fail, ok, type Result } from '../result.ts';
 import type { JwtSvidErrorCode } from './errors.ts';
 import { isNumericDate, type WitKeySource } from './wit.ts';
+import type { SignedTokenPolicy } from './policy.ts';
 
-export interface JwtSvidPolicy {
-  /** Subset of the SPIFFE algorithms to accept. Default `['ES256']`. Anything else is ignored. */
-  algorithms?: readonly string[];
-  /** When set, `iss` is required and must be one of these. */
-  issuers?: readonly string[];
-  /** Default DEFAULT_JWT_SVID_MAX_LIFETIME_SECONDS. */
-  maxLifetimeSeconds?: number;
-  /** Default DEFAULT_CLOCK_SKEW_SECONDS. */
-  clockSkewSeconds?: number;
-}
+/** `algorithms`: a subset of the SPIFFE algorithms; lifetime default DEFAULT_JWT_SVID_MAX_LIFETIME_SECONDS. */
+export type JwtSvidPolicy = SignedTokenPolicy;
 
 export interface JwtSvidContext {
   /** The trust domain's JWT-SVID bundle keys (same contract as for WITs). */

@@ -56,6 +56,7 @@ import { parseWorkloadId, type WorkloadId } from '../identity/workload-id.ts';
 import { DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_WIT_MAX_LIFETIME_SECONDS, MAX_KID_LENGTH, MAX_WIT_BYTES } from '../limits.ts';
 import { fail, ok, type Result } from '../result.ts';
 import type { WitErrorCode } from './errors.ts';
+import type { SignedTokenPolicy } from './policy.ts';
 
 /**
  * The trust domain's configured key source (§3): returns the public key for `kid` (or the one unambiguous key
@@ -64,25 +65,18 @@ import type { WitErrorCode } from './errors.ts';
  */
 export type WitKeySource = (trustDomain: string, kid: string | undefined, subject: WorkloadId) => Promise<JWK | CryptoKey | undefined>;
 
-export interface WitPolicy {
-  /** JWS algorithms accepted for the WIT's own signature. Default `['ES256']` (§5.1: ES256 MUST be supported). */
-  algorithms?: readonly string[];
+/** Defaults: algorithms `['ES256']` (§5.1: ES256 MUST be supported), lifetime DEFAULT_WIT_MAX_LIFETIME_SECONDS; `issuers` per §9.1. */
+export interface WitPolicy extends SignedTokenPolicy {
   /** Algorithms accepted for `cnf.jwk.alg`, i.e. for the workload's proofs. Default: `algorithms`. */
   confirmationAlgorithms?: readonly string[];
   /** `'wit-svid'` adds the SPIFFE WIT-SVID rules (RS/ES/PS only, `kid` required, spiffe `sub`, no `aud`). */
   profile?: 'wimse' | 'wit-svid';
-  /** When set, `iss` is required and must be one of these (§9.1). */
-  issuers?: readonly string[];
   /**
    * Values that identify this recipient. workload-creds-02 defines no `aud` for a WIT, but an issuer that adds
    * one restricts the token (RFC 7519 §4.1.3: a recipient not named in `aud` MUST reject it): a WIT with `aud`
    * is accepted only when `aud` names one of these. Default none, so any WIT with `aud` is refused.
    */
   audiences?: readonly string[];
-  /** Default DEFAULT_WIT_MAX_LIFETIME_SECONDS. */
-  maxLifetimeSeconds?: number;
-  /** Default DEFAULT_CLOCK_SKEW_SECONDS. */
-  clockSkewSeconds?: number;
 }
 
 export interface WitContext {

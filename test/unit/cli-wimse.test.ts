@@ -37,6 +37,14 @@ function run(args: string[], options: { dir?: string; stdin?: string } = {}): Pr
   });
 }
 
+/** An `it.for` body: the command exits with `code`, says `message` on stderr, and prints no stack trace. */
+async function failsCleanly([args, code, message]: [string[], number, string]): Promise<void> {
+  const result = await run(args);
+  expect(result.code).toBe(code);
+  expect(result.stderr).toContain(message);
+  expectNoStack(result);
+}
+
 function expectNoStack(result: Run): void {
   expect(result.stderr).not.toMatch(/\n\s+at /);
 }
@@ -237,12 +245,7 @@ describe('portcullis call', { timeout: 20_000 }, () => {
     [['call', 'http://127.0.0.1:1/x', '--header', 'no colon'], 2, 'Name: value'],
     [['call', 'http://127.0.0.1:1/x', '--wit', '/nonexistent/wit.json'], 1, 'cannot read /nonexistent/wit.json'],
     [['call', 'http://127.0.0.1:1/x', '--workload', 'spiffe://prod.example/a'], 1, 'only mints for'],
-  ] as [string[], number, string][])('%j fails with exit %i and a message, no stack', async ([args, code, message], { expect }) => {
-    const result = await run(args);
-    expect(result.code).toBe(code);
-    expect(result.stderr).toContain(message);
-    expect(result.stderr).not.toMatch(/\n\s+at /);
-  });
+  ] as [string[], number, string][])('%j fails with exit %i and a message, no stack', failsCleanly);
 
   it('reports an unreachable host without a stack', async () => {
     const closed = createServer();
@@ -331,12 +334,7 @@ describe('portcullis explain', { timeout: 20_000 }, () => {
     [['explain', 'garbage'], 1, 'not a compact JWT'],
     [['explain'], 2, 'missing argument'],
     [['explain', 'a.b.c', '--jwks', '/nonexistent.json'], 1, 'not a compact JWT'],
-  ] as [string[], number, string][])('%j fails with exit %i and a message, no stack', async ([args, code, message], { expect }) => {
-    const result = await run(args);
-    expect(result.code).toBe(code);
-    expect(result.stderr).toContain(message);
-    expect(result.stderr).not.toMatch(/\n\s+at /);
-  });
+  ] as [string[], number, string][])('%j fails with exit %i and a message, no stack', failsCleanly);
 });
 
 /** Listens on 127.0.0.1 at a port in 23000-23999 (the range this project's helpers may use). */
