@@ -63,7 +63,7 @@ export async function devGatewayConfig({ port, upstreamPort, devDir }: DevConfig
     throw new ConfigError([{ path: `trustDomains["${DEV_TRUST_DOMAIN_ID}"]`, message: 'the dev config must define the dev trust domain (its keys are filled in at start)' }], DEV_CONFIG);
   }
   const issuer = (await loadDevIssuer({ dir: devDir })) as DevIssuer;
-  trustDomain.jwks = { keys: issuer.jwks.keys as (typeof trustDomain.jwks.keys)[number][] };
+  trustDomain.jwks = { keys: issuer.jwks.keys as NonNullable<typeof trustDomain.jwks>["keys"] };
 
   const result = parseConfig(input);
   if (!result.ok) throw new ConfigError(result.problems, `${DEV_CONFIG} (with the dev trust domain's keys)`);

@@ -28,6 +28,11 @@ export const MAX_CONFIG_BYTES = 1024 * 1024;
 /** Entries kept by an in-memory store before the oldest are evicted, so one process stays bounded. */
 export const MEMORY_STORE_MAX_ENTRIES = 100_000;
 
+/** Live replay markers one partition (a WIT subject) may hold in a memory replay store, so a caller minting fresh
+ * proofs fills a tenth of it at most. A marker lives until exp + skew: ≤ 420 s at the default ceilings (300 s proof
+ * + 2 × 60 s skew), so 10,000 admits 24 proofs per second per subject; 83 with the client's 60 s proofs (120 s). */
+export const MAX_REPLAY_MARKERS_PER_PARTITION = MEMORY_STORE_MAX_ENTRIES / 10;
+
 /** Durable Object state (runtime/durable-state.ts). Keys are hashes or opaque ids (state/ports.ts); 512 characters is ample and keeps one row, and SQL, bounded. */
 export const MAX_STATE_KEY_LENGTH = 512;
 
@@ -114,3 +119,28 @@ export const MAX_CONFIG_LIST_ENTRIES = 64;
 /** Verified WITs kept per isolate in front of the shared cache (gateway/authenticate.ts): about a thousand
  * active callers, at most MAX_WIT_BYTES of key plus a small VerifiedWit each, so under ~10 MiB. */
 export const HOT_WIT_CACHE_ENTRIES = 1024;
+
+/** Seconds between refreshes of a remote trust-domain key set (JWKS URL, SPIFFE bundle endpoint, key file).
+ * SPIRE's bundle endpoint hints five minutes; a SPIFFE bundle's own `spiffe_refresh_hint` takes precedence. */
+export const DEFAULT_KEY_REFRESH_SECONDS = 5 * 60;
+
+/** Bounds on a refresh interval, configured or hinted: faster than 30 s hammers the source, slower than a day
+ * leaves a rotated-out key trusted for too long. */
+export const MIN_KEY_REFRESH_SECONDS = 30;
+export const MAX_KEY_REFRESH_SECONDS = 24 * 60 * 60;
+
+/** After a token names a `kid` the set lacks, the source is refetched at most this often (per isolate): a new key
+ * is picked up at once after rotation, while junk `kid`s cannot make the gateway hammer the source. */
+export const DEFAULT_UNKNOWN_KID_COOLDOWN_SECONDS = 30;
+
+/** How long last-known keys keep verifying while the source cannot be reached. A day rides out an outage of the
+ * issuer's endpoint; past it, the trust domain fails closed (503) rather than trust keys nobody vouches for. */
+export const DEFAULT_KEY_MAX_STALE_SECONDS = 24 * 60 * 60;
+export const MAX_KEY_MAX_STALE_SECONDS = 7 * 24 * 60 * 60;
+
+/** Milliseconds to fetch a remote key set, headers and body. Key endpoints answer from memory or a CDN. */
+export const KEY_FETCH_TIMEOUT_MS = 5_000;
+
+/** Bytes of a fetched key set. A SPIFFE bundle with a few X.509 CA chains is tens of KiB; 256 KiB refuses
+ * anything built to exhaust memory. */
+export const MAX_KEY_SET_BYTES = 256 * 1024;

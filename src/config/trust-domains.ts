@@ -13,15 +13,22 @@
  * not import fails that request as ERR_*_SIGNATURE_INVALID), and cross-field rules that need the whole document
  * (routes naming trust domains, SPIFFE-only profiles): src/config/schema.ts.
  *
- * Only inline key sets exist in this version. Remote key sources (a JWKS URL, a SPIFFE bundle endpoint, with
- * background refresh and refetch on an unknown `kid`) come next and will be further members of this object.
+ * Keys are inline (`jwks`) or kept elsewhere (`keySource`: a JWKS URL, a SPIFFE bundle endpoint or a file); a
+ * fetched set is checked key by key when it arrives (src/trust/key-set.ts), with the same per-key rules.
  */
 import { z } from 'zod';
 import { ASYMMETRIC_JWS_ALGORITHMS, keyMismatch, privateMembers, SPIFFE_JWS_ALGORITHMS } from '../crypto/algorithms.ts';
+import { isLoopbackHost } from '../client/transport.ts';
 import { checkTrustDomainName } from '../identity/trust-domain.ts';
 import type { WorkloadIdScheme } from '../identity/workload-id.ts';
 import {
   DEFAULT_CLOCK_SKEW_SECONDS,
+  DEFAULT_KEY_MAX_STALE_SECONDS,
+  DEFAULT_KEY_REFRESH_SECONDS,
+  DEFAULT_UNKNOWN_KID_COOLDOWN_SECONDS,
+  MAX_KEY_MAX_STALE_SECONDS,
+  MAX_KEY_REFRESH_SECONDS,
+  MIN_KEY_REFRESH_SECONDS,
   DEFAULT_JWT_SVID_MAX_LIFETIME_SECONDS,
   DEFAULT_WIT_MAX_LIFETIME_SECONDS,
   MAX_CLOCK_SKEW_SECONDS,
@@ -57,7 +64,7 @@ const MIN_RSA_MODULUS_OCTETS = 256; // 2048 bits (RFC 7518 §3.3, §3.5)
  * One public key of a JWK Set. Loose on purpose: a JWK may carry members this project does not use (`x5c`,
  * `x5t#S256`, ...), which are ignored; private members are refused explicitly below.
  */
-const publicJwk = z
+export const trustAnchorJwk = z
   .looseObject({
     kty: z.enum(['EC', 'RSA', 'OKP']).describe('Key type; EC (P-256/384/521), RSA (>= 2048 bits) or OKP (Ed25519).'),
     kid: z.string().min(1).max(MAX_KID_LENGTH).describe('Key id, unique in the set: WITs and JWT-SVIDs select their key by it.'),
@@ -116,17 +123,61 @@ const publicJwk = z
 
 const algorithmList = z.array(z.enum(ASYMMETRIC_JWS_ALGORITHMS)).min(1).max(ASYMMETRIC_JWS_ALGORITHMS.length);
 
+const seconds = (min: number, max: number) => z.number().int().min(min).max(max);
+
+/**
+ * A key set kept outside the config: fetched from a URL (a JWKS endpoint, or a SPIFFE bundle endpoint with the
+ * https_web profile) or read from a file (Node, Deno and Bun; e.g. the bundle a SPIRE agent writes). The URL is
+ * configuration: a key source is never taken from a token (workload-creds-02 §3). https only; plain http to a
+ * loopback host alone, for local stacks. Caching and refresh: src/trust/remote-key-set.ts.
+ */
+const keySourceSchema = z
+  .strictObject({
+    url: z.string().max(2048).optional().describe('https URL of a JWK Set or SPIFFE bundle (http only for localhost / 127.0.0.0/8 / [::1]).'),
+    file: z.string().min(1).max(4096).optional().describe('Path of a JWK Set or SPIFFE bundle file, relative to the config file. Not available on Workers.'),
+    format: z.enum(['jwks', 'spiffe-bundle']).default('jwks').describe('jwks: RFC 7517 JWK Set (keys without use verify any credential). spiffe-bundle: SPIFFE bundle (use required: wit-svid, jwt-svid; spiffe_refresh_hint honoured).'),
+    refreshSeconds: seconds(MIN_KEY_REFRESH_SECONDS, MAX_KEY_REFRESH_SECONDS).optional().describe(`Seconds between background refreshes. Default ${DEFAULT_KEY_REFRESH_SECONDS}; a SPIFFE bundle's spiffe_refresh_hint takes precedence (clamped to ${MIN_KEY_REFRESH_SECONDS}..${MAX_KEY_REFRESH_SECONDS}).`),
+    unknownKidCooldownSeconds: seconds(1, 3600).optional().describe(`A token naming an unknown kid triggers a refetch at most this often. Default ${DEFAULT_UNKNOWN_KID_COOLDOWN_SECONDS}.`),
+    maxStaleSeconds: seconds(60, MAX_KEY_MAX_STALE_SECONDS).optional().describe(`Last-known keys keep verifying this long after the last successful fetch while the source fails; then the trust domain fails closed. Default ${DEFAULT_KEY_MAX_STALE_SECONDS}.`),
+  })
+  .superRefine((source, ctx) => {
+    if ((source.url === undefined) === (source.file === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'set exactly one of url and file' });
+      return;
+    }
+    if (source.url === undefined) return;
+    const problem = keySourceUrlProblem(source.url);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['url'], message: problem });
+  });
+
+/** Why `value` cannot be a key source URL, or undefined. */
+function keySourceUrlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be an absolute URL';
+  }
+  if (url.username || url.password) return 'must not carry credentials';
+  if (url.hash) return 'must not have a fragment';
+  if (url.protocol === 'https:') return undefined;
+  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return undefined;
+  return 'must be https (plain http only to a loopback host): trust anchors fetched in clear text could be replaced on the way';
+}
+
 const SPIFFE_ALGS = new Set<string>(SPIFFE_JWS_ALGORITHMS);
 
 export const trustDomainSchema = z
   .strictObject({
+    keySource: keySourceSchema.optional().describe('Where the trust domain\'s keys come from, when not inline in jwks.'),
     jwks: z
       .strictObject({
-        keys: z.array(publicJwk).min(1, 'must list at least one key').max(MAX_TRUST_DOMAIN_KEYS),
+        keys: z.array(trustAnchorJwk).min(1, 'must list at least one key').max(MAX_TRUST_DOMAIN_KEYS),
         spiffe_sequence: z.number().int().nonnegative().optional().describe('Kept from a pasted SPIFFE bundle; unused.'),
         spiffe_refresh_hint: z.number().int().nonnegative().optional().describe('Kept from a pasted SPIFFE bundle; unused.'),
       })
-      .describe('Inline JWK Set (RFC 7517) of the trust domain\'s public signing keys; a SPIFFE bundle\'s JWK Set fits. Remote key sources come in a later version.'),
+      .optional()
+      .describe('Inline JWK Set (RFC 7517) of the trust domain\'s public signing keys; a SPIFFE bundle\'s JWK Set fits. Exactly one of jwks and keySource.'),
     algorithms: algorithmList.default(['ES256']).describe('JWS algorithms accepted for WIT and JWT-SVID signatures of this trust domain. Default ["ES256"]. JWT-SVIDs use only the SPIFFE ones (RS/ES/PS).'),
     confirmationAlgorithms: algorithmList.optional().describe('Algorithms accepted for a WIT\'s cnf.jwk.alg, i.e. for proofs (WPT). Default: algorithms.'),
     issuers: z.array(z.string().min(1).max(2048)).min(1).max(MAX_CONFIG_LIST_ENTRIES).optional().describe('When set, iss is required and must be one of these (workload-creds-02 §9.1).'),
@@ -136,8 +187,9 @@ export const trustDomainSchema = z
     maxJwtSvidLifetimeSeconds: z.number().int().positive().max(MAX_JWT_SVID_LIFETIME_LIMIT_SECONDS).optional().describe(`Longest JWT-SVID lifetime accepted. Default ${DEFAULT_JWT_SVID_MAX_LIFETIME_SECONDS}.`),
   })
   .superRefine((td, ctx) => {
+    if ((td.jwks === undefined) === (td.keySource === undefined)) ctx.addIssue({ code: 'custom', message: 'set exactly one of jwks (inline keys) and keySource (a URL or file)' });
     const seen = new Map<string, number>();
-    td.jwks.keys.forEach((jwk, i) => {
+    (td.jwks?.keys ?? []).forEach((jwk, i) => {
       const first = seen.get(jwk.kid);
       if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['jwks', 'keys', i, 'kid'], message: `duplicates jwks.keys[${first}].kid` });
       else seen.set(jwk.kid, i);
@@ -160,7 +212,8 @@ export const trustDomainsSchema = z
   .describe('Trust domains whose workloads may authenticate, keyed by origin (spiffe://name or wimse://name): their keys and credential policy.');
 
 export type TrustDomainConfig = z.output<typeof trustDomainSchema>;
-export type TrustDomainJwk = TrustDomainConfig['jwks']['keys'][number];
+export type TrustDomainJwk = NonNullable<TrustDomainConfig['jwks']>['keys'][number];
+export type KeySourceConfig = NonNullable<TrustDomainConfig['keySource']>;
 
 /** Whether the trust domain's algorithms leave any for JWT-SVIDs (SPIFFE allows RS/ES/PS only). */
 export function hasSpiffeAlgorithm(td: { algorithms?: readonly string[] }): boolean {

@@ -13,7 +13,8 @@ import { MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_HEADER_COUNT, REQUEST_ID_PATTERN,
 import type { Principal } from '../identity/principal.ts';
 import { memoryState } from '../state/memory.ts';
 import type { StatePorts } from '../state/ports.ts';
-import { staticTrustKeys, type TrustKeySource } from '../trust/static-jwks.ts';
+import type { KeyFetch, ReadTextFile } from '../trust/key-source-load.ts';
+import { keySourceProblems, trustKeySource, type TrustKeySource } from '../trust/key-source.ts';
 import { authenticators, type RouteAuthenticator } from './authenticate.ts';
 import { declaredLengthExceeds } from './body-limit.ts';
 import { errorResponse, errorSpec, type ErrorCode, type ErrorOptions } from './errors.ts';
@@ -34,8 +35,12 @@ export interface GatewayOptions {
   fetch?: UpstreamSend;
   /** Service bindings named by `upstream.service` routes (Workers `env`, or in-process handlers). */
   services?: Record<string, ServiceBinding | undefined>;
-  /** Where trust-anchor keys come from. Default: the inline `jwks` of `config.trustDomains`. */
+  /** Where trust-anchor keys come from. Default: each trust domain's inline `jwks` or `keySource`. */
   trustKeys?: TrustKeySource;
+  /** Fetches `keySource.url` key sets. Default: the global fetch. */
+  fetchKeys?: KeyFetch;
+  /** Reads `keySource.file` key sets, resolving relative paths against the config file. Absent on Workers. */
+  readFile?: ReadTextFile;
   /** Epoch milliseconds, for credential lifetimes. Default `Date.now`. */
   now?: () => number;
 }
@@ -74,12 +79,18 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
   const maxHeaderBytes = config.limits?.maxHeaderBytes ?? MAX_HEADER_BYTES;
   const maxHeaderCount = config.limits?.maxHeaderCount ?? MAX_HEADER_COUNT;
 
+  const now = options.now ?? Date.now;
+  const unservable = options.trustKeys ? [] : keySourceProblems(config.trustDomains, options);
+  if (unservable.length > 0) throw new ConfigError(unservable);
+  const keyPorts: Parameters<typeof trustKeySource>[1] = { cache: state.cache, now };
+  if (options.fetchKeys) keyPorts.fetch = options.fetchKeys;
+  if (options.readFile) keyPorts.readFile = options.readFile;
   const authenticatorFor = authenticators({
     config,
     publicUrl,
-    keys: options.trustKeys ?? staticTrustKeys(config.trustDomains),
+    keys: options.trustKeys ?? trustKeySource(config.trustDomains, keyPorts),
     state,
-    now: options.now ?? Date.now,
+    now,
   });
   const routes = new Map<RouteConfig, ResolvedRoute>();
   config.routes.forEach((route, i) => routes.set(route, { ...resolveRoute(route, i, config, options), authenticate: authenticatorFor(route) }));
@@ -143,7 +154,7 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     // authorization stages come here next.
     let principal: Principal | undefined;
     if (route.authenticate) {
-      const outcome = await route.authenticate(req, c.get('path'));
+      const outcome = await route.authenticate(req, c.get('path'), (pending) => waitUntil(c, pending));
       if (!outcome.ok) {
         const wire: ErrorOptions = { challenges: outcome.challenges };
         if (outcome.status !== undefined) wire.status = outcome.status;
@@ -220,7 +231,7 @@ function searchOf(url: string): string {
   return hash < 0 ? url.slice(q) : url.slice(q, hash);
 }
 
-function waitUntil(c: { executionCtx: unknown }, pending: Promise<void>): void {
+function waitUntil(c: { executionCtx: unknown }, pending: Promise<unknown>): void {
   try {
     (c.executionCtx as { waitUntil(p: Promise<unknown>): void }).waitUntil(pending);
   } catch {

@@ -31,7 +31,7 @@ import { HOT_WIT_CACHE_ENTRIES, MAX_JWT_SVID_BYTES, MAX_WIT_BYTES } from '../lim
 import { fail, ok, type Result } from '../result.ts';
 import { ExpiringMap } from '../state/memory.ts';
 import type { StatePorts } from '../state/ports.ts';
-import type { TrustKeySource } from '../trust/static-jwks.ts';
+import type { Background, TrustKey, TrustKeySource } from '../trust/key-source.ts';
 import { wptFailureStatus, type WitErrorCode } from '../verify/errors.ts';
 import { verifyJwtSvid, type JwtSvidPolicy } from '../verify/jwt-svid.ts';
 import { verifyWit, type VerifiedWit, type WitPolicy } from '../verify/wit.ts';
@@ -51,8 +51,11 @@ export type AuthOutcome =
       challenges: string[];
     };
 
-/** Authenticates one request on one route; `path` is the request path as sent (for the target-URI audience). */
-export type RouteAuthenticator = (request: Request, path: string) => Promise<AuthOutcome>;
+/**
+ * Authenticates one request on one route; `path` is the request path as sent (for the target-URI audience);
+ * `background` receives work that may outlive the response (a key set refresh; `waitUntil` on Workers).
+ */
+export type RouteAuthenticator = (request: Request, path: string, background?: Background) => Promise<AuthOutcome>;
 
 export interface AuthenticateDeps {
   config: GatewayConfig;
@@ -67,7 +70,10 @@ export interface AuthenticateDeps {
  * Part of the shared WIT cache key (state.cache outlives deployments on Workers): bump it whenever verifyWit's
  * rules change, so a WIT accepted under older rules is verified again rather than served from the cache.
  */
-const WIT_CACHE_RULES = 'wit-rules-2026-11-29';
+const WIT_CACHE_RULES = 'wit-rules-2026-11-29b';
+
+/** A cached WIT remembers the trust anchor key that verified it: a hit counts only while that key is still trusted. */
+type CachedWit = VerifiedWit & { anchorThumbprint: string };
 
 /** Policy for a WIT whose trust domain the route does not accept: every algorithm, so the key step reports it. */
 const UNKNOWN_DOMAIN_WIT_POLICY: WitPolicy = { algorithms: ASYMMETRIC_JWS_ALGORITHMS };
@@ -83,7 +89,7 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
   // A WIT that carries `aud` must name the gateway itself (its public origin): the same on every route, so
   // cached WITs stay valid for all routes that accept their trust domain.
   const gatewayAudiences = [deps.publicUrl.origin, `${deps.publicUrl.origin}/`];
-  const hotWits = new ExpiringMap<VerifiedWit>({ maxEntries: HOT_WIT_CACHE_ENTRIES, maxKeyLength: MAX_WIT_BYTES, now: deps.now });
+  const hotWits = new ExpiringMap<CachedWit>({ maxEntries: HOT_WIT_CACHE_ENTRIES, maxKeyLength: MAX_WIT_BYTES, now: deps.now });
 
   return (route) => {
     const auth = route.auth;
@@ -121,31 +127,50 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
       }
     };
 
+    /**
+     * A cached WIT counts while its trust domain is accepted here and the key that verified it is still the
+     * trust domain's key under that kid (a key rotated out at a remote source stops serving cached results).
+     */
+    const cachedProblem = async (hit: CachedWit, background: Background | undefined): Promise<Result<VerifiedWit, WitErrorCode> | 'stale' | undefined> => {
+      const hitOrigin = workloadOrigin(hit.subject);
+      if (!witDomains.has(hitOrigin)) return fail('ERR_WIT_KEY_NOT_FOUND', `trust domain ${hitOrigin} is not accepted on this route`);
+      const anchor = await deps.keys.key(hitOrigin, hit.keyId, 'wit', background).catch(() => undefined);
+      return anchor?.thumbprint === hit.anchorThumbprint ? undefined : 'stale';
+    };
+
     /** The verified WIT, from the cache or the verifier; `cacheWrite` settles when a fresh result is stored. */
-    const verifiedWit = async (token: string): Promise<{ result: Result<VerifiedWit, WitErrorCode>; tokenHash?: string; cacheWrite?: Promise<void> }> => {
+    const verifiedWit = async (token: string, background: Background | undefined): Promise<{ result: Result<VerifiedWit, WitErrorCode>; tokenHash?: string; cacheWrite?: Promise<void> }> => {
       const now = deps.now();
       const hot = token.length <= MAX_WIT_BYTES ? hotWits.get(token) : undefined;
       if (hot) {
-        const hotOrigin = workloadOrigin(hot.subject);
-        if (!witDomains.has(hotOrigin)) return { result: fail('ERR_WIT_KEY_NOT_FOUND', `trust domain ${hotOrigin} is not accepted on this route`) };
+        const problem = await cachedProblem(hot, background);
         // Entries are stored under the exact token they were verified from, so tokenHash is that token's hash.
-        return { result: ok(hot), tokenHash: hot.tokenHash };
+        if (problem === undefined) return { result: ok(hot), tokenHash: hot.tokenHash };
+        if (problem !== 'stale') return { result: problem };
+        hotWits.delete(token);
       }
       const hash = token.length <= MAX_WIT_BYTES ? await sha256b64url(token) : undefined;
       const cacheKey = hash === undefined ? undefined : `wit:${await cacheNamespace()}:${hash}`;
-      if (cacheKey !== undefined) {
-        const hit = await deps.state.cache.get<VerifiedWit>(cacheKey).catch(() => undefined);
-        if (hit && hit.tokenHash === hash && typeof hit.expiresAt === 'number' && hit.expiresAt > now && hit.subject) {
-          const hitOrigin = workloadOrigin(hit.subject);
-          if (!witDomains.has(hitOrigin)) return { result: fail('ERR_WIT_KEY_NOT_FOUND', `trust domain ${hitOrigin} is not accepted on this route`) };
-          hotWits.set(token, hit, hit.expiresAt - now);
-          return { result: ok(hit), tokenHash: hash };
+      if (cacheKey !== undefined && !hot) {
+        const hit = await deps.state.cache.get<CachedWit>(cacheKey).catch(() => undefined);
+        if (hit && hit.tokenHash === hash && typeof hit.expiresAt === 'number' && hit.expiresAt > now && hit.subject && typeof hit.anchorThumbprint === 'string') {
+          const problem = await cachedProblem(hit, background);
+          if (problem === undefined) {
+            hotWits.set(token, hit, hit.expiresAt - now);
+            return { result: ok(hit), tokenHash: hash };
+          }
+          if (problem !== 'stale') return { result: problem };
         }
       }
       const claimed = claimedOrigin(token, MAX_WIT_BYTES);
       const td = claimed !== undefined && witDomains.has(claimed) ? domains[claimed] : undefined;
+      let anchor: TrustKey | undefined;
       const result = await verifyWit(token, {
-        keys: (_name, kid, subject) => (td && workloadOrigin(subject) === claimed ? deps.keys.key(claimed, kid, 'wit') : Promise.resolve(undefined)),
+        keys: async (_name, kid, subject) => {
+          if (!td || workloadOrigin(subject) !== claimed) return undefined;
+          anchor = await deps.keys.key(claimed, kid, 'wit', background);
+          return anchor?.jwk;
+        },
         policy: td ? witPolicy(td, gatewayAudiences) : UNKNOWN_DOMAIN_WIT_POLICY,
         now: deps.now,
       });
@@ -154,13 +179,14 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
         return { result };
       }
       const ttl = result.value.expiresAt - now;
-      if (cacheKey === undefined || ttl <= 0) return { result, ...(hash ? { tokenHash: hash } : {}) };
+      if (cacheKey === undefined || ttl <= 0 || !anchor) return { result, ...(hash ? { tokenHash: hash } : {}) };
+      const entry: CachedWit = { ...result.value, anchorThumbprint: anchor.thumbprint };
       // Awaited by the caller after the proof check, so the two overlap; a failed write only costs a re-verify later.
-      hotWits.set(token, result.value, ttl);
-      return { result, ...(hash ? { tokenHash: hash } : {}), cacheWrite: deps.state.cache.set(cacheKey, result.value, ttl).catch(() => {}) };
+      hotWits.set(token, entry, ttl);
+      return { result, ...(hash ? { tokenHash: hash } : {}), cacheWrite: deps.state.cache.set(cacheKey, entry, ttl).catch(() => {}) };
     };
 
-    return async (request, path) => {
+    return async (request, path, background) => {
       const presented = extractCredentials(request.headers, accepts);
       if (!presented.ok) {
         const code = presented.code;
@@ -175,7 +201,7 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
         const claimed = claimedOrigin(creds.token, MAX_JWT_SVID_BYTES);
         const td = claimed !== undefined && svidDomains.has(claimed) ? domains[claimed] : undefined;
         const result = await verifyJwtSvid(creds.token, {
-          keys: (_name, kid, subject) => (td && workloadOrigin(subject) === claimed ? deps.keys.key(claimed, kid, 'jwt-svid') : Promise.resolve(undefined)),
+          keys: async (_name, kid, subject) => (td && workloadOrigin(subject) === claimed ? (await deps.keys.key(claimed, kid, 'jwt-svid', background))?.jwk : undefined),
           audience: svidConfig?.audience ?? mountAudience,
           policy: td ? svidPolicy(td) : UNKNOWN_DOMAIN_SVID_POLICY,
           now: deps.now,
@@ -196,7 +222,7 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
         return { ok: true, principal };
       }
 
-      const { result: wit, tokenHash, cacheWrite } = await verifiedWit(creds.wit);
+      const { result: wit, tokenHash, cacheWrite } = await verifiedWit(creds.wit, background);
       if (!wit.ok) return refuse(wit.code, wit.detail, 'wit');
       const subjectOrigin = workloadOrigin(wit.value.subject);
       const td = domains[subjectOrigin];

@@ -4,7 +4,7 @@
  */
 import { createGateway, type Gateway } from '../gateway/app.ts';
 import { ConfigError } from '../config/load.ts';
-import { listeningLine, parseServeArgs } from './serve-options.ts';
+import { besideConfig, listeningLine, parseServeArgs } from './serve-options.ts';
 
 // The few Bun APIs used here, typed locally so the rest of the project needs no Bun type package.
 interface BunServer {
@@ -36,7 +36,8 @@ export function serveBun(gateway: Gateway, { port, hostname }: { port: number; h
 if ((import.meta as { main?: boolean }).main) {
   try {
     const options = parseServeArgs(Bun.argv.slice(2));
-    serveBun(createGateway(await Bun.file(options.configPath).text()), options);
+    const readFile = (file: string) => Bun.file(besideConfig(options.configPath, process.cwd(), file)).text();
+    serveBun(createGateway(await Bun.file(options.configPath).text(), { readFile }), options);
   } catch (error) {
     console.error(error instanceof ConfigError ? error.message : `portcullis: ${(error as Error).message}`);
     process.exit(1);

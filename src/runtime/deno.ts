@@ -5,12 +5,13 @@
 import { createGateway, type Gateway } from '../gateway/app.ts';
 import { ConfigError } from '../config/load.ts';
 import { fetchSend } from '../gateway/proxy.ts';
-import { listeningLine, parseServeArgs } from './serve-options.ts';
+import { besideConfig, listeningLine, parseServeArgs } from './serve-options.ts';
 
 // The few Deno APIs used here, typed locally so the rest of the project needs no Deno type package.
 declare const Deno: {
   args: string[];
   readTextFile(path: string): Promise<string>;
+  cwd(): string;
   exit(code: number): never;
   serve(
     options: { port: number; hostname: string; onListen?: (addr: { port: number }) => void },
@@ -31,7 +32,8 @@ export function serveDeno(gateway: Gateway, { port, hostname }: { port: number; 
 if ((import.meta as { main?: boolean }).main) {
   try {
     const options = parseServeArgs(Deno.args);
-    serveDeno(createGateway(await Deno.readTextFile(options.configPath), { fetch: denoFetch }), options);
+    const readFile = (file: string) => Deno.readTextFile(besideConfig(options.configPath, Deno.cwd(), file));
+    serveDeno(createGateway(await Deno.readTextFile(options.configPath), { fetch: denoFetch, readFile }), options);
   } catch (error) {
     console.error(error instanceof ConfigError ? error.message : `portcullis: ${(error as Error).message}`);
     Deno.exit(1);

@@ -160,7 +160,14 @@ export function durableObjectState(
   };
   return {
     replay: {
-      checkAndSet: async (key, ttlMs) => shard(key, ttlMs).checkAndSet(key, ttlMs),
+      // `partition` is checked like a key but caps nothing here (ReplayStore.checkAndSet): rows live in SQLite, not
+      // in a bounded map, so one caller's markers cost storage but never make the store refuse other callers; and
+      // a partition's keys hash to every shard, so a count would cost a second object call per proof. The RPC
+      // method keeps its (key, ttlMs) signature.
+      checkAndSet: async (key, ttlMs, partition) => {
+        if (partition !== undefined) checkKey(partition);
+        return shard(key, ttlMs).checkAndSet(key, ttlMs);
+      },
     },
     revocation: {
       revoke: async (subject, revocation, ttlMs) => shard(subject, ttlMs).revoke(subject, revocation, ttlMs),

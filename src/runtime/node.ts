@@ -6,7 +6,7 @@ import type { HttpBindings } from '@hono/node-server';
 import { createGateway, type Gateway, type GatewayOptions } from '../gateway/app.ts';
 import { MAX_HEADER_BYTES } from '../limits.ts';
 import { nodeUpstreamFetch } from './node-upstream.ts';
-import { listeningLine } from './serve-options.ts';
+import { besideConfig, listeningLine } from './serve-options.ts';
 
 export interface NodeServer {
   port: number;
@@ -52,5 +52,6 @@ export async function serveNode(gateway: Gateway, options: { port: number; hostn
  * Upstream requests go through node:http unless `options.fetch` says otherwise (see node-upstream.ts).
  */
 export async function gatewayFromFile(path: string, options?: GatewayOptions): Promise<Gateway> {
-  return createGateway(await readFile(path, 'utf8'), { fetch: nodeUpstreamFetch(), ...options });
+  const readBeside = (file: string) => readFile(besideConfig(path, process.cwd(), file), 'utf8');
+  return createGateway(await readFile(path, 'utf8'), { fetch: nodeUpstreamFetch(), readFile: readBeside, ...options });
 }

@@ -31,3 +31,13 @@ export function parseServeArgs(args: readonly string[]): ServeOptions {
 export function listeningLine(runtime: string, hostname: string, port: number): string {
   return `portcullis listening on http://${hostname}:${port} (${runtime})`;
 }
+
+/**
+ * Where a path named in the config file points: absolute paths as they are, relative ones against the config
+ * file's folder (not the working directory, so a config and its key files move together). POSIX paths.
+ */
+export function besideConfig(configPath: string, cwd: string, path: string): string {
+  if (path.startsWith('/')) return path;
+  const config = configPath.startsWith('/') ? configPath : `${cwd.replace(/\/$/, '')}/${configPath}`;
+  return `${config.slice(0, config.lastIndexOf('/') + 1)}${path}`;
+}

@@ -71,6 +71,12 @@ function bindingProblems(document: unknown, env: WorkersEnv): ConfigProblem[] {
       }
     });
   }
+  const domains = (document as { trustDomains?: unknown } | null)?.trustDomains;
+  if (typeof domains === 'object' && domains !== null) {
+    for (const [origin, td] of Object.entries(domains as Record<string, { keySource?: { file?: unknown } } | null>)) {
+      if (td?.keySource?.file !== undefined) problems.push({ path: `trustDomains["${origin}"].keySource.file`, message: 'a Worker cannot read files: use keySource.url or inline jwks' });
+    }
+  }
   const ns = env.PORTCULLIS_STATE as { idFromName?: unknown } | undefined;
   if (ns !== undefined && typeof ns.idFromName !== 'function') {
     problems.push({ path: '', message: 'the binding PORTCULLIS_STATE is not a Durable Object namespace' });

@@ -1,3 +1,3 @@
 export type { ReplayStore, RevocationStore, Revocation, Cache, StatePorts } from './ports.ts';
-export { memoryState, memoryReplayStore, memoryRevocationStore, memoryCache, StateFullError } from './memory.ts';
+export { memoryState, memoryReplayStore, memoryRevocationStore, memoryCache, ReplayQuotaExceededError, StateFullError } from './memory.ts';
 export type { MemoryStateOptions } from './memory.ts';

@@ -3,8 +3,10 @@
  * Workers isolates; use the Durable Object adapter there. Bounded, and bounded safely: when full, expired
  * entries go first; then the cache drops its oldest entries (a miss is harmless), while the replay and
  * revocation stores refuse the write with an error rather than forget a live marker (that would fail open).
+ * The replay store also caps the live markers of each partition (ReplayStore.checkAndSet), so one caller
+ * cannot fill it and turn every other caller's proofs away.
  */
-import { MEMORY_STORE_MAX_ENTRIES } from '../limits.ts';
+import { MAX_REPLAY_MARKERS_PER_PARTITION, MEMORY_STORE_MAX_ENTRIES } from '../limits.ts';
 import type { Cache, ReplayStore, Revocation, RevocationStore, StatePorts } from './ports.ts';
 import { checkKey, checkTtl } from './validate.ts';
 
@@ -14,11 +16,21 @@ export interface MemoryStateOptions {
   maxKeyLength?: number;
   /** Epoch milliseconds; injectable for tests. */
   now?: () => number;
+  /**
+   * Replay store only: live markers one partition may hold. Default MAX_REPLAY_MARKERS_PER_PARTITION, or the same
+   * fraction of a custom `maxEntries` (at least 1).
+   */
+  maxMarkersPerPartition?: number;
 }
 
 /** Thrown when a replay or revocation store is full of live entries: callers must fail closed. */
 export class StateFullError extends Error {
   override name = 'StateFullError';
+}
+
+/** Thrown when one partition of a replay store holds its quota of live markers; other partitions are unaffected. */
+export class ReplayQuotaExceededError extends StateFullError {
+  override name = 'ReplayQuotaExceededError';
 }
 
 /** A sweep of expired entries walks the whole map; when full of live entries, retry it at most this often. */
@@ -81,17 +93,81 @@ export class ExpiringMap<V> {
   }
 }
 
-export function memoryReplayStore(options?: MemoryStateOptions): ReplayStore {
+export function memoryReplayStore(options: MemoryStateOptions = {}): ReplayStore {
+  const { maxEntries = MEMORY_STORE_MAX_ENTRIES, maxKeyLength, now = Date.now } = options;
+  const scaled = Math.floor((maxEntries * MAX_REPLAY_MARKERS_PER_PARTITION) / MEMORY_STORE_MAX_ENTRIES);
+  const quota = options.maxMarkersPerPartition ?? Math.max(1, scaled);
+  if (!Number.isInteger(quota) || quota < 1) throw new RangeError('maxMarkersPerPartition must be a positive integer');
   const seen = new ExpiringMap<true>(options, 'refuse');
+  // Live markers per partition, counted by expiry time, not by what `seen` still holds (it drops expired entries
+  // lazily). `seen` refuses rather than evicts and nothing here deletes, so a marker lives exactly until its
+  // expiry. The queue holds one item per partitioned marker and is purged of expired items before every
+  // partitioned write, so it, `live` and the number of partitions stay within the live markers of `seen`
+  // (at most maxEntries).
+  const live = new Map<string, number>();
+  const expiries = new ExpiryQueue();
   return {
     // Synchronous between the check and the set, so atomic within one JS event loop.
-    async checkAndSet(key, ttlMs) {
+    async checkAndSet(key, ttlMs, partition) {
       checkTtl(ttlMs);
+      if (partition !== undefined) checkKey(partition, maxKeyLength);
       if (seen.get(key)) return false;
+      if (partition === undefined) {
+        if (!seen.set(key, true, ttlMs)) throw new StateFullError('replay store full of live markers');
+        return true;
+      }
+      const t = now();
+      for (let item = expiries.popExpired(t); item; item = expiries.popExpired(t)) {
+        const count = live.get(item.partition)! - 1;
+        if (count === 0) live.delete(item.partition);
+        else live.set(item.partition, count);
+      }
+      const count = live.get(partition) ?? 0;
+      if (count >= quota) throw new ReplayQuotaExceededError(`replay quota exceeded: the partition holds ${quota} live markers`);
       if (!seen.set(key, true, ttlMs)) throw new StateFullError('replay store full of live markers');
+      live.set(partition, count + 1);
+      expiries.push({ expiresAt: t + ttlMs, partition });
       return true;
     },
   };
+}
+
+/** A binary min-heap of partitioned replay markers by expiry, so each one stops counting in O(log n). */
+class ExpiryQueue {
+  readonly #items: { expiresAt: number; partition: string }[] = [];
+
+  push(item: { expiresAt: number; partition: string }): void {
+    const items = this.#items;
+    let i = items.length;
+    items.push(item);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (items[parent]!.expiresAt <= item.expiresAt) break;
+      items[i] = items[parent]!;
+      i = parent;
+    }
+    items[i] = item;
+  }
+
+  /** Removes and returns the earliest item when it has expired at `now`, else undefined. */
+  popExpired(now: number): { expiresAt: number; partition: string } | undefined {
+    const items = this.#items;
+    const top = items[0];
+    if (top === undefined || top.expiresAt > now) return undefined;
+    const last = items.pop()!;
+    if (items.length === 0) return top;
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= items.length) break;
+      if (child + 1 < items.length && items[child + 1]!.expiresAt < items[child]!.expiresAt) child++;
+      if (items[child]!.expiresAt >= last.expiresAt) break;
+      items[i] = items[child]!;
+      i = child;
+    }
+    items[i] = last;
+    return top;
+  }
 }
 
 export function memoryRevocationStore(options?: MemoryStateOptions): RevocationStore {

@@ -11,8 +11,15 @@ export interface ReplayStore {
   /**
    * Atomically records `key` for `ttlMs` milliseconds. Resolves `true` when the key was not already recorded
    * (first use), `false` when it was (a replay). Two concurrent calls with one key never both see `true`.
+   *
+   * `partition` names the caller the marker is charged to (for WPTs, a hash of the WIT subject), with the same
+   * rules as a key. A store bounded by entry count caps each partition's live markers (the memory adapter:
+   * MAX_REPLAY_MARKERS_PER_PARTITION), so one caller minting fresh `jti`s fills its own share and cannot make
+   * every other caller's proofs fail; past the cap the call throws (ReplayQuotaExceededError) and the caller
+   * fails closed. Keys stay global: a replay is detected whatever partition comes with it, so pass the partition
+   * the key already commits to. Stores without such a bound (Durable Objects) check it and apply no cap.
    */
-  checkAndSet(key: string, ttlMs: number): Promise<boolean>;
+  checkAndSet(key: string, ttlMs: number, partition?: string): Promise<boolean>;
 }
 
 export interface Revocation {

@@ -28,8 +28,8 @@
  *  15. `oth`: every entry names a context token this route understands and the request carries, with a
  *      matching hash (unknown entries reject); every presented context token is covered             (steps 11, 12)
  *  16. `jti` is a non-empty string of at most MAX_JTI_LENGTH
- *  17. `jti` is unused: `replay.checkAndSet(hash(WIT subject, jti), until exp + skew)`. Last, so a proof that
- *      fails any other check never burns a `jti`                                                     (step 9)
+ *  17. `jti` is unused: `replay.checkAndSet(hash(WIT subject, jti), until exp + skew, hash(WIT subject))`,
+ *      charged to the subject's quota. Last, so a proof that fails any other check never burns a `jti` (step 9)
  * Hashes are base64url(SHA-256(ASCII of the token as sent)); `oth` values hash the header field value with
  * leading and trailing spaces removed, and `oth` keys are lowercase header names (wpt-02 §2).
  *
@@ -202,11 +202,16 @@ export async function verifyWpt(token: string, ctx: WptContext): Promise<Result<
     return fail('ERR_WPT_JTI_INVALID', `jti is ${describe(jti)}, expected a string of 1 to ${MAX_JTI_LENGTH} characters`);
   }
   // 17. replay, last
-  const replayKey = `wpt-jti:${await sha256b64url(JSON.stringify([wit.subject.uri, jti]))}`;
+  // Partitioned by subject, so a workload minting proofs uses up its own quota, not everyone's (state/ports.ts).
+  // Hashed: a subject may be longer than a state key (MAX_STATE_KEY_LENGTH).
+  const [replayKey, replayPartition] = await Promise.all([
+    sha256b64url(JSON.stringify([wit.subject.uri, jti])).then((hash) => `wpt-jti:${hash}`),
+    sha256b64url(wit.subject.uri).then((hash) => `wpt-sub:${hash}`),
+  ]);
   const ttlMs = Math.max(1, Math.ceil((exp + skew) * 1000 - nowMs));
   let fresh: boolean;
   try {
-    fresh = await ctx.replay.checkAndSet(replayKey, ttlMs);
+    fresh = await ctx.replay.checkAndSet(replayKey, ttlMs, replayPartition);
   } catch (error) {
     return fail('ERR_WPT_REPLAY_STORE_FAILED', `replay store failed (${errorName(error)})`);
   }

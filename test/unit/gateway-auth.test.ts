@@ -2,10 +2,11 @@
  * The authentication stage in the gateway pipeline, in-process: real WITs, WPTs and JWT-SVIDs signed with Web
  * Crypto, checked through createGateway with a memory state, a recording upstream and an in-memory audit sink.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sha256b64url } from '../../src/crypto/digest.ts';
 import { jwkThumbprint } from '../../src/crypto/thumbprint.ts';
-import { createGateway, memorySink, memoryState, staticTrustKeys, type AuditEvent, type GatewayConfigInput, type StatePorts, type TrustKeySource } from '../../src/index.ts';
+import { memoryCache } from '../../src/state/index.ts';
+import { assertConfig, createGateway, memorySink, memoryState, trustKeySource, type AuditEvent, type GatewayConfigInput, type StatePorts, type TrustKeySource } from '../../src/index.ts';
 import { leakedPieces, mintJwtSvid, mintWit, mintWpt } from '../wimse.ts';
 import { generateKey, type TestKey } from './verify/mint.ts';
 
@@ -66,8 +67,8 @@ function setup(options: Setup = {}) {
   const seen: Request[] = [];
   const cfg = options.config ?? config;
   const keyCalls: string[] = [];
-  const base = options.trustKeys ?? staticTrustKeys((cfg as { trustDomains: Parameters<typeof staticTrustKeys>[0] }).trustDomains);
-  const trustKeys: TrustKeySource = { key: (td, kid, purpose) => { keyCalls.push(`${purpose} ${td} ${kid}`); return base.key(td, kid, purpose); } };
+  const base = options.trustKeys ?? trustKeySource(assertConfig(cfg).trustDomains, { cache: memoryCache(), now: Date.now });
+  const trustKeys: TrustKeySource = { key: (td, kid, purpose, background) => { keyCalls.push(`${purpose} ${td} ${kid}`); return base.key(td, kid, purpose, background); } };
   const gw = createGateway(cfg, {
     state: options.state ?? memoryState(),
     trustKeys,
@@ -215,19 +216,72 @@ describe('WIT + WPT on a route (in-process)', () => {
     expect(seen).toHaveLength(1);
   });
 
-  it('caches a verified WIT by its hash: a second request with a new proof does not look up the trust anchor key again', async () => {
+  it('caches a verified WIT by its hash: a second request with a new proof verifies only the proof', async () => {
     const state = memoryState();
     const { gw, keyCalls } = setup({ state });
     const witToken = await wit();
+    const verify = vi.spyOn(crypto.subtle, 'verify');
+    try {
+      expect((await gw.fetch(request('/api', wimse(witToken, await wpt(witToken))))).status).toBe(200);
+      expect(verify).toHaveBeenCalledTimes(2); // the WIT's signature and the proof's
+      expect((await gw.fetch(request('/api', wimse(witToken, await wpt(witToken))))).status).toBe(200);
+      expect((await gw.fetch(request('/mcp', wimse(witToken, await wpt(witToken, `${PUBLIC}/mcp`))))).status).toBe(200);
+      expect(verify).toHaveBeenCalledTimes(4); // one proof each
+      // A different WIT is verified in full.
+      const second = await wit();
+      expect((await gw.fetch(request('/api', wimse(second, await wpt(second))))).status).toBe(200);
+      expect(verify).toHaveBeenCalledTimes(6);
+    } finally {
+      verify.mockRestore();
+    }
+    // Each hit still asks the key source (from memory) whether the signing key is still trusted.
+    expect(keyCalls).toEqual(Array(4).fill(`wit ${TD} k1`));
+  });
+
+  it('takes keys from a remote JWKS: a rotated-in kid is fetched at once; an unreachable source with no keys is 503 ERR_WIT_KEY_SOURCE_FAILED', async () => {
+    const remote = structuredClone(config) as { trustDomains: Record<string, Record<string, unknown>> };
+    remote.trustDomains[TD] = { keySource: { url: 'https://keys.dev.test/jwks.json' }, issuers: [ISS] };
+    const served = { keys: [configJwk(otherIssuer, 'old')], up: true };
+    const fetched: string[] = [];
+    const gw = createGateway(remote as GatewayConfigInput, {
+      state: memoryState(),
+      audit: { emit: () => {} },
+      fetch: async () => new Response('ok'),
+      fetchKeys: async (url) => {
+        fetched.push(url);
+        return served.up ? Response.json({ keys: served.keys }) : new Response('down', { status: 500 });
+      },
+    });
+    const witToken = await wit();
+    // The issuer's key k1 is not published yet: one refetch, still missing, so the key step refuses.
+    await expectProblem(await gw.fetch(request('/api', wimse(witToken, await wpt(witToken)))), 400, 'ERR_WIT_KEY_NOT_FOUND');
+    expect(fetched).toHaveLength(2);
+    served.keys = [configJwk(otherIssuer, 'old'), configJwk(issuer, 'k1')];
+    const fresh = await wit();
+    // Within the cooldown, the unknown kid does not trigger another fetch...
+    await expectProblem(await gw.fetch(request('/api', wimse(fresh, await wpt(fresh)))), 400, 'ERR_WIT_KEY_NOT_FOUND');
+    expect(fetched).toHaveLength(2);
+    // ...a fresh gateway (a new isolate with nothing shared) sees k1 at its first fetch.
+    const second = createGateway(remote as GatewayConfigInput, { state: memoryState(), audit: { emit: () => {} }, fetch: async () => new Response('ok'), fetchKeys: async () => Response.json({ keys: served.keys }) });
+    expect((await second.fetch(request('/api', wimse(fresh, await wpt(fresh))))).status).toBe(200);
+    const third = createGateway(remote as GatewayConfigInput, { state: memoryState(), audit: { emit: () => {} }, fetch: async () => new Response('ok'), fetchKeys: async () => new Response('down', { status: 500 }) });
+    const down = await third.fetch(request('/api', wimse(fresh, await wpt(fresh))));
+    await expectProblem(down, 503, 'ERR_WIT_KEY_SOURCE_FAILED');
+  });
+
+  it('stops serving a cached WIT once its signing key is no longer trusted (400 ERR_WIT_KEY_NOT_FOUND)', async () => {
+    const state = memoryState();
+    let trusted = true;
+    const base = trustKeySource(assertConfig(config).trustDomains, { cache: memoryCache(), now: Date.now });
+    const { gw } = setup({ state, trustKeys: { key: async (td, kid, purpose, bg) => (trusted ? base.key(td, kid, purpose, bg) : undefined) } });
+    const witToken = await wit();
     expect((await gw.fetch(request('/api', wimse(witToken, await wpt(witToken))))).status).toBe(200);
-    expect(keyCalls).toEqual([`wit ${TD} k1`]);
     expect((await gw.fetch(request('/api', wimse(witToken, await wpt(witToken))))).status).toBe(200);
-    expect((await gw.fetch(request('/mcp', wimse(witToken, await wpt(witToken, `${PUBLIC}/mcp`))))).status).toBe(200);
-    expect(keyCalls).toHaveLength(1);
-    // A different WIT is verified in full.
-    const second = await wit();
-    expect((await gw.fetch(request('/api', wimse(second, await wpt(second))))).status).toBe(200);
-    expect(keyCalls).toHaveLength(2);
+    trusted = false; // e.g. rotated out of a remote JWKS
+    await expectProblem(await gw.fetch(request('/api', wimse(witToken, await wpt(witToken)))), 400, 'ERR_WIT_KEY_NOT_FOUND');
+    // A fresh gateway over the same shared cache refuses it too: the shared entry is re-checked as well.
+    const other = setup({ state, trustKeys: { key: async () => undefined } });
+    await expectProblem(await other.gw.fetch(request('/api', wimse(witToken, await wpt(witToken)))), 400, 'ERR_WIT_KEY_NOT_FOUND');
   });
 
   it('never serves a cached WIT to a route that does not accept its trust domain, nor across a trustDomains change', async () => {

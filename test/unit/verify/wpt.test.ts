@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sha256b64url } from '../../../src/crypto/digest.ts';
 import { KeyImportCache } from '../../../src/crypto/key-cache.ts';
-import { MAX_JTI_LENGTH, MAX_WPT_BYTES } from '../../../src/limits.ts';
+import { MAX_JTI_LENGTH, MAX_STATE_KEY_LENGTH, MAX_WPT_BYTES } from '../../../src/limits.ts';
 import type { ReplayStore } from '../../../src/state/ports.ts';
 import { memoryReplayStore } from '../../../src/state/memory.ts';
 import { WPT_ERRORS, wptChallenge, wptFailureStatus, type WptErrorCode } from '../../../src/verify/errors.ts';
@@ -291,16 +291,39 @@ describe('verifyWpt: step 17, replay', () => {
     expectOk(await verifyWpt(await wpt(header(), c), ctx));
   });
 
-  it('keys the store by a hash of (subject, jti) and keeps it until exp + skew', async () => {
-    const calls: [string, number][] = [];
-    const spy: ReplayStore = { checkAndSet: async (key, ttl) => (calls.push([key, ttl]), true) };
+  it('keys the store by a hash of (subject, jti), partitions it by a hash of the subject, keeps it until exp + skew', async () => {
+    const calls: [string, number, string | undefined][] = [];
+    const spy: ReplayStore = { checkAndSet: async (key, ttl, partition) => (calls.push([key, ttl, partition]), true) };
     const c = await claims({ exp: NOW + 45 });
     expectOk(await verifyWpt(await wpt(header(), c), context({ replay: spy })));
     expect(calls).toHaveLength(1);
-    const [key, ttl] = calls[0]!;
+    const [key, ttl, partition] = calls[0]!;
     expect(key).toBe(`wpt-jti:${await sha256b64url(JSON.stringify([wit.subject.uri, c.jti]))}`);
     expect(key).not.toContain(String(c.jti));
     expect(ttl).toBe((45 + 60) * 1000);
+    expect(partition).toBe(`wpt-sub:${await sha256b64url(wit.subject.uri)}`);
+  });
+
+  it('hashes a subject of any length into a bounded partition', async () => {
+    const long = await mintWit(workload, 'EdDSA', `wimse://example.com/${'s'.repeat(MAX_STATE_KEY_LENGTH)}`);
+    const partitions: (string | undefined)[] = [];
+    const spy: ReplayStore = { checkAndSet: async (_key, _ttl, partition) => (partitions.push(partition), true) };
+    const token = await wpt(header(), await claims({ wth: await sha256b64url(long.token) }));
+    expectOk(await verifyWpt(token, context({ wit: long.verified, witToken: long.token, replay: spy })));
+    expect(partitions).toEqual([`wpt-sub:${await sha256b64url(long.verified.subject.uri)}`]);
+    expect(partitions[0]!.length).toBeLessThanOrEqual(MAX_STATE_KEY_LENGTH);
+  });
+
+  it('fails closed when the subject holds its replay quota, and other subjects are unaffected', async () => {
+    const replay = memoryReplayStore({ now: () => NOW * 1000, maxMarkersPerPartition: 2 });
+    expectOk(await verifyWpt(await wpt(), context({ replay })));
+    expectOk(await verifyWpt(await wpt(), context({ replay })));
+    const over = await verifyWpt(await wpt(), context({ replay }));
+    expect(over).toMatchObject({ ok: false, code: 'ERR_WPT_REPLAY_STORE_FAILED', detail: 'replay store failed (ReplayQuotaExceededError)' });
+    const other = await mintWit(workload, 'EdDSA', 'wimse://example.com/svc-b');
+    const proof = await wpt(header(), await claims({ wth: await sha256b64url(other.token) }));
+    expect(expectOk(await verifyWpt(proof, context({ wit: other.verified, witToken: other.token, replay }))).subject.uri).toBe('wimse://example.com/svc-b');
+    await expectWptFailure(proof, 'ERR_WPT_REPLAYED', context({ wit: other.verified, witToken: other.token, replay }));
   });
 
   it('fails closed when the replay store fails', async () => {
