@@ -70,7 +70,7 @@ export interface AuthenticateDeps {
  * Part of the shared WIT cache key (state.cache outlives deployments on Workers): bump it whenever verifyWit's
  * rules change, so a WIT accepted under older rules is verified again rather than served from the cache.
  */
-const WIT_CACHE_RULES = 'wit-rules-2026-11-29b';
+const WIT_CACHE_RULES = 'wit-rules-2026-11-29c';
 
 /** A cached WIT remembers the trust anchor key that verified it: a hit counts only while that key is still trusted. */
 type CachedWit = VerifiedWit & { anchorThumbprint: string };
@@ -153,7 +153,7 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
       const cacheKey = hash === undefined ? undefined : `wit:${await cacheNamespace()}:${hash}`;
       if (cacheKey !== undefined && !hot) {
         const hit = await deps.state.cache.get<CachedWit>(cacheKey).catch(() => undefined);
-        if (hit && hit.tokenHash === hash && typeof hit.expiresAt === 'number' && hit.expiresAt > now && hit.subject && typeof hit.anchorThumbprint === 'string') {
+        if (hit && hit.tokenHash === hash && typeof hit.expiresAt === 'number' && hit.expiresAt > now && hit.subject && typeof hit.subjectHash === 'string' && typeof hit.anchorThumbprint === 'string') {
           const problem = await cachedProblem(hit, background);
           if (problem === undefined) {
             hotWits.set(token, hit, hit.expiresAt - now);

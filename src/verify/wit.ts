@@ -108,6 +108,8 @@ export interface VerifiedWit {
   confirmationThumbprint: string;
   /** base64url(SHA-256(token)): equals a WPT's expected `wth`; the key for caches and audit, never the token. */
   tokenHash: string;
+  /** base64url(SHA-256(subject.uri)): a fixed-length name for per-subject state (replay partitions, keys). */
+  subjectHash: string;
 }
 
 const DEFAULT_ALGORITHMS = ['ES256'] as const;
@@ -221,13 +223,15 @@ export async function verifyWit(token: string, ctx: WitContext): Promise<Result<
 
   const confirmationKey: JWK = { ...publicJwk(jwk), alg: cnfAlg };
   if (typeof jwk.kid === 'string') confirmationKey.kid = jwk.kid;
+  const [tokenHash, subjectHash] = await Promise.all([sha256b64url(token), sha256b64url(subject.uri)]);
   const verified: VerifiedWit = {
     subject,
     expiresAt: exp * 1000,
     confirmationKey,
     confirmationAlgorithm: cnfAlg,
     confirmationThumbprint: thumbprint,
-    tokenHash: await sha256b64url(token),
+    tokenHash,
+    subjectHash,
   };
   if (iss !== undefined) verified.issuer = iss;
   if (typeof claims.jti === 'string') verified.jti = claims.jti;

@@ -28,7 +28,7 @@
  *  15. `oth`: every entry names a context token this route understands and the request carries, with a
  *      matching hash (unknown entries reject); every presented context token is covered             (steps 11, 12)
  *  16. `jti` is a non-empty string of at most MAX_JTI_LENGTH
- *  17. `jti` is unused: `replay.checkAndSet(hash(WIT subject, jti), until exp + skew, hash(WIT subject))`,
+ *  17. `jti` is unused: `replay.checkAndSet((hash(WIT subject), jti), until exp + skew, hash(WIT subject))`,
  *      charged to the subject's quota. Last, so a proof that fails any other check never burns a `jti` (step 9)
  * Hashes are base64url(SHA-256(ASCII of the token as sent)); `oth` values hash the header field value with
  * leading and trailing spaces removed, and `oth` keys are lowercase header names (wpt-02 §2).
@@ -107,6 +107,9 @@ export interface VerifiedWpt {
   /** Which presented context tokens the proof binds (only these may inform authorization). */
   bound: { accessToken: boolean; txnToken: boolean; otherTokens: string[] };
 }
+
+/** jti characters that may enter a replay key unhashed (base64url plus `.` and `~`); never `#` or `:`. */
+const SAFE_JTI = /^[A-Za-z0-9._~-]+$/;
 
 export async function verifyWpt(token: string, ctx: WptContext): Promise<Result<VerifiedWpt, WptErrorCode>> {
   const carriage = ctx.carriage ?? 'authorization';
@@ -202,12 +205,12 @@ export async function verifyWpt(token: string, ctx: WptContext): Promise<Result<
     return fail('ERR_WPT_JTI_INVALID', `jti is ${describe(jti)}, expected a string of 1 to ${MAX_JTI_LENGTH} characters`);
   }
   // 17. replay, last
-  // Partitioned by subject, so a workload minting proofs uses up its own quota, not everyone's (state/ports.ts).
-  // Hashed: a subject may be longer than a state key (MAX_STATE_KEY_LENGTH).
-  const [replayKey, replayPartition] = await Promise.all([
-    sha256b64url(JSON.stringify([wit.subject.uri, jti])).then((hash) => `wpt-jti:${hash}`),
-    sha256b64url(wit.subject.uri).then((hash) => `wpt-sub:${hash}`),
-  ]);
+  // Keyed by (subject, jti) and partitioned by subject, so a workload minting proofs uses up its own quota, not
+  // everyone's (state/ports.ts). The subject enters as its hash (a subject may be longer than a state key); a jti
+  // of URL-safe characters (what minters produce: wpt-02 suggests 128 random bits, base64url) enters as is, any
+  // other jti as `#` + its hash, so the common proof costs no digest here and the two forms never collide.
+  const replayKey = `wpt-jti:${wit.subjectHash}:${SAFE_JTI.test(jti) ? jti : `#${await sha256b64url(jti)}`}`;
+  const replayPartition = `wpt-sub:${wit.subjectHash}`;
   const ttlMs = Math.max(1, Math.ceil((exp + skew) * 1000 - nowMs));
   let fresh: boolean;
   try {
