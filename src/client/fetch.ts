@@ -16,7 +16,11 @@
  *  4. `aud` = `audience(url)`, by default the target URI without query and fragment. Portcullis's route
  *     audience is `publicUrl` + the mount path unless the route configures another: callers whose route
  *     audience differs from the URL they call (requests below a mount, configured aliases) pass `audience`,
- *     e.g. `mountAudience([...])` (client/audience.ts).
+ *     e.g. `mountAudience([...])` (client/audience.ts). A proof is only ever sent to the origin its `aud`
+ *     names, or, with `origins`, among the listed origins: a proof for recipient B handed to A could be
+ *     replayed by A against B (wpt-02 §3), so a custom `audience` that points elsewhere is refused.
+ *     With `origins`, requests to any other origin are refused too (the WIT names the workload: it is not
+ *     sent to whoever a tool call happens to reach).
  *  5. sets `Workload-Identity-Token` and either `Authorization: WPT <wpt>` or `Workload-Proof-Token: <wpt>`,
  *     replacing any such field already present (one of each, so the recipient's exactly-one check holds).
  *  6. sends with `redirect: 'manual'` unless `init.redirect` says otherwise: a proof is bound to one target
@@ -59,6 +63,12 @@ export interface WorkloadIdentityOptions {
   ttlSeconds?: number;
   /** Allow plain `http:` to non-loopback hosts: only when another mechanism secures the channel. */
   allowInsecureHttp?: boolean;
+  /**
+   * Origins (`https://gw.example`) that may receive the WIT and proofs. When set, a request to another origin is
+   * refused, and a proof's `aud` may name any listed origin (a gateway reached by an internal name whose
+   * `publicUrl` is another). Default: each proof goes only to the origin its `aud` names.
+   */
+  origins?: readonly string[];
   /** Epoch milliseconds; for tests. */
   now?: () => number;
 }
@@ -70,6 +80,7 @@ export function withWorkloadIdentity(fetchImpl: FetchLike, options: WorkloadIden
   const contextHeaders = [...new Set((options.contextTokenHeaders ?? []).map(checkContextHeaderName))];
   const audienceOf = options.audience ?? targetAudience;
   const credentials = credentialSource(options);
+  const origins = options.origins === undefined ? undefined : new Set(options.origins.map(checkOrigin));
 
   let current: { wit: string; key: JWK; signer: Promise<WptSigner> } | undefined;
   const signerFor = ({ wit, key }: WorkloadCredentials): Promise<WptSigner> => {
@@ -87,6 +98,12 @@ export function withWorkloadIdentity(fetchImpl: FetchLike, options: WorkloadIden
     const url = new URL(request.url);
     const problem = transportProblem(url, options.allowInsecureHttp === true);
     if (problem) throw new TypeError(`withWorkloadIdentity: ${problem}`);
+    if (origins && !origins.has(url.origin)) throw new TypeError(`withWorkloadIdentity: ${url.origin} is not one of the origins this workload's credentials may be sent to`);
+    const audience = audienceOf(new URL(url));
+    const audienceOrigin = originOf(audience);
+    if (origins ? !origins.has(audienceOrigin ?? '') : audienceOrigin !== url.origin) {
+      throw new TypeError(`withWorkloadIdentity: the proof's aud is for ${audienceOrigin ?? 'no origin'}, not ${url.origin}; a proof goes only to its audience (list both in origins when the gateway's publicUrl differs from the URL called)`);
+    }
 
     const headers = new Headers(request.headers);
     const authorization = headers.get('authorization');
@@ -104,7 +121,7 @@ export function withWorkloadIdentity(fetchImpl: FetchLike, options: WorkloadIden
 
     const current = await credentials();
     const signer = await signerFor(current);
-    const proofOptions = { audience: audienceOf(new URL(url)), txnToken, otherTokens, accessToken } as Parameters<WptSigner>[0];
+    const proofOptions = { audience, txnToken, otherTokens, accessToken } as Parameters<WptSigner>[0];
     if (options.ttlSeconds !== undefined) proofOptions.ttlSeconds = options.ttlSeconds;
     if (options.now !== undefined) proofOptions.now = options.now;
     const wpt = await signer(proofOptions);
@@ -134,4 +151,19 @@ function credentialSource(options: WorkloadIdentityOptions): () => Promise<Workl
   if (typeof options.wit !== 'string' || typeof options.key !== 'object' || options.key === null) throw new TypeError('withWorkloadIdentity: wit (a string) and key (a private JWK) are required');
   const fixed = { wit: options.wit, key: options.key };
   return async () => fixed;
+}
+
+function checkOrigin(value: string): string {
+  const origin = originOf(value);
+  if (origin === undefined || origin !== value) throw new TypeError(`withWorkloadIdentity: origins must list origins like https://gw.example, not ${JSON.stringify(String(value).slice(0, 64))}`);
+  return origin;
+}
+
+function originOf(value: string): string | undefined {
+  try {
+    const origin = new URL(value).origin;
+    return origin === 'null' ? undefined : origin;
+  } catch {
+    return undefined;
+  }
 }

@@ -232,9 +232,16 @@ describe('portcullis call', { timeout: 20_000 }, () => {
   });
 
   it('a proof for the wrong audience is refused by the recipient', async () => {
-    const result = await run(['call', `http://127.0.0.1:${port}/a2a/tasks/1`, '--audience', 'https://elsewhere.example/a2a']);
+    const result = await run(['call', `http://127.0.0.1:${port}/a2a/tasks/1`, '--audience', `http://127.0.0.1:${port}/elsewhere`]);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('ERR_WPT_AUD_MISMATCH');
+  });
+
+  it('never sends a proof made for another origin (it could be replayed there)', async () => {
+    const result = await run(['call', `http://127.0.0.1:${port}/a2a/tasks/1`, '--audience', 'https://elsewhere.example/a2a']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("the proof's aud is for https://elsewhere.example");
+    expect(result.stdout).toBe('');
   });
 
   it.for([

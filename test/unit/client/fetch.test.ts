@@ -116,6 +116,21 @@ describe('withWorkloadIdentity', () => {
     expectFailure(await verifyAsGateway(sent[0] as Request, 'https://gw.example.org/a2a/tasks/1'), 'ERR_WPT_AUD_MISMATCH');
   });
 
+  it('sends a proof only to the origin its aud names; origins lists the others allowed and bounds where the WIT goes', async () => {
+    const { fetch, sent } = recorder();
+    const elsewhere = () => 'https://other.example.org/mcp';
+    await expect(withWorkloadIdentity(fetch, { ...minted, audience: elsewhere })('https://gw.example.org/mcp')).rejects.toThrow(/the proof's aud is for https:\/\/other.example.org, not https:\/\/gw.example.org/);
+    await expect(withWorkloadIdentity(fetch, { ...minted, audience: () => 'not a url' })('https://gw.example.org/mcp')).rejects.toThrow(/aud is for no origin/);
+    expect(sent).toHaveLength(0);
+    // A gateway reached by an internal name whose publicUrl is the public one: both listed.
+    const internal = withWorkloadIdentity(fetch, { ...minted, origins: ['https://gw.internal', 'https://gw.example.org'], audience: (url) => `https://gw.example.org${url.pathname}` });
+    await internal('https://gw.internal/mcp');
+    expectOk(await verifyAsGateway(sent[0] as Request, 'https://gw.example.org/mcp'));
+    await expect(internal('https://tool.example.com/run')).rejects.toThrow(/https:\/\/tool.example.com is not one of the origins/);
+    expect(sent).toHaveLength(1);
+    expect(() => withWorkloadIdentity(fetch, { ...minted, origins: ['https://gw.example.org/mcp'] })).toThrow(/origins must list origins/);
+  });
+
   it('refuses plain http to non-loopback hosts unless allowInsecureHttp; other schemes always', async () => {
     const { fetch, sent } = recorder();
     await expect(withWorkloadIdentity(fetch, minted)('http://gw.example.org/mcp')).rejects.toThrow(/plain http/);
