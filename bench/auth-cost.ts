@@ -1,7 +1,8 @@
 /**
  * Cost of WIT+WPT authentication per request with warm caches (WIT verified and cached, keys imported),
  * measured in-process on this runtime against its Web Crypto floor, in one run:
- * - `public`: gateway.fetch on a public route (constant in-memory upstream);
+ * - `public`: gateway.fetch on a public route (constant in-memory upstream), with the same WIT and proof headers
+ *   as the authenticated requests (so parsing and stripping them is not counted as authentication);
  * - `wit+wpt`: the same on a route requiring WIT+WPT, each request carrying the same WIT and a fresh WPT
  *   (pre-minted: minting is the caller's cost, not the gateway's);
  * - `floor`: the same number of raw `crypto.subtle.verify` (ES256, WPT-sized input, imported key) and
@@ -99,7 +100,7 @@ export async function measureAuthCost(): Promise<AuthCost> {
   // Warm-up: JIT, the WIT cache and the imported confirmation key.
   let next = 2;
   for (let i = 0; i < BLOCK; i++) {
-    await call('/open');
+    await call('/open', proofs[1]);
     await call('/mcp', proofs[next++]);
     await floorOnce();
     await naiveOnce(proofs[2]!);
@@ -107,7 +108,7 @@ export async function measureAuthCost(): Promise<AuthCost> {
   const times = { public: [] as number[], auth: [] as number[], floor: [] as number[], naive: [] as number[] };
   for (let b = 0; b < BLOCKS; b++) {
     let t = performance.now();
-    for (let i = 0; i < BLOCK; i++) await call('/open');
+    for (let i = 0; i < BLOCK; i++) await call('/open', proofs[1]);
     times.public.push(((performance.now() - t) * 1000) / BLOCK);
     t = performance.now();
     for (let i = 0; i < BLOCK; i++) await call('/mcp', proofs[next++]);

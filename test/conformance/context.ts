@@ -19,6 +19,8 @@ export interface WimseKeys {
   issuer: JsonWebKey;
   /** Private JWK (ES256) of a trust domain that is configured but not accepted by the WIMSE routes. */
   other: JsonWebKey;
+  /** Private JWK (ES256) of the `keySource.file` trust domain, `kid` FILE_KID; absent on workerd (no file sources). */
+  file?: JsonWebKey;
 }
 
 declare module 'vitest' {

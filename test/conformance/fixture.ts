@@ -4,6 +4,12 @@
  * the `X-Request-ID` the gateway sent. Tests read the records over HTTP from `/__fixture/records/<id>`
  * (they run in vitest workers, the fixture runs in the main process).
  *
+ * Key sets for `keySource.url` trust domains (test/conformance/key-sources.test.ts), which the tests change at
+ * run time over HTTP:
+ *   PUT /__fixture/key-sets/<name>            publish the request body (a JWK Set or SPIFFE bundle) as <name>; 204
+ *   GET /__fixture/key-sets/<name>            200 with the published document (404 before the first PUT); counted
+ *   GET /__fixture/key-sets/<name>/fetches    200 {"fetches": N}: how many GETs of <name> the fixture has answered
+ *
  * Upstream behaviours (any path, unless noted):
  *   (none)                          200 JSON echo of method, path and body size, after the whole body arrived
  *   fx=sse&n=N&gap=MS               text/event-stream with N events MS apart (n=0: forever, until closed)
@@ -47,8 +53,11 @@ export interface Fixture {
 export const MCP_METHOD_NOT_FOUND_BODY = (id: unknown) => JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32601, message: 'Method not found' } });
 export const MCP_METHOD_NOT_ALLOWED_BODY = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32000, message: 'Method not allowed.' } });
 
+const KEY_SETS = '/__fixture/key-sets/';
+
 export async function startFixture(): Promise<Fixture> {
   const records = new Map<string, FixtureRecord>();
+  const keySets = new Map<string, { document: string; fetches: number }>();
   let anonymous = 0;
 
   const server: Server = createServer((req, res) => {
@@ -60,6 +69,11 @@ export async function startFixture(): Promise<Fixture> {
       const record = records.get(decodeURIComponent(url.pathname.slice('/__fixture/records/'.length)));
       res.writeHead(record ? 200 : 404, { 'content-type': 'application/json' });
       res.end(JSON.stringify(record ?? null));
+      return;
+    }
+
+    if (url.pathname.startsWith(KEY_SETS)) {
+      serveKeySet(req, res, url.pathname.slice(KEY_SETS.length).split('/'), keySets);
       return;
     }
 
@@ -191,6 +205,30 @@ async function respond(req: IncomingMessage, res: ServerResponse, url: URL, reco
     'x-upstream': 'fixture',
     'x-upstream-multi': 'one',
   });
+}
+
+/** The key-set control endpoint: publish (PUT), serve (GET) and count fetches of the documents named in `keySets`. */
+function serveKeySet(req: IncomingMessage, res: ServerResponse, [name = '', tail]: string[], keySets: Map<string, { document: string; fetches: number }>): void {
+  const answer = (status: number, body?: string, type = 'application/json') => {
+    res.writeHead(status, body === undefined ? {} : { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+  const entry = keySets.get(name);
+  if (req.method === 'PUT' && tail === undefined) {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => { body += chunk; });
+    req.on('end', () => {
+      keySets.set(name, { document: body, fetches: entry?.fetches ?? 0 });
+      answer(204);
+    });
+    return;
+  }
+  if (req.method !== 'GET') return answer(405, '{}');
+  if (tail === 'fetches') return answer(200, JSON.stringify({ fetches: entry?.fetches ?? 0 }));
+  if (tail !== undefined || !entry) return answer(404, '{}');
+  entry.fetches++;
+  answer(200, entry.document, 'application/jwk-set+json');
 }
 
 /** Writes `n` SSE events `gap` ms apart (forever when n is 0), then ends; stops when the stream closes. */

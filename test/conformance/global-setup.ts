@@ -1,26 +1,32 @@
 /**
  * Per-project global setup of the conformance suite: starts the fixture upstream (Node, in this process)
- * and the gateway on the project's runtime with a config generated for that fixture, waits for /healthz,
+ * and the gateway on the project's runtime with a config generated for that fixture (plus, except on workerd, a
+ * trust domain key file beside the config file), waits for /healthz,
  * provides both URLs to the tests, and stops both in teardown (also when startup fails).
  */
 import type { TestProject } from 'vitest/node';
 import type { ConformanceTarget } from './context.ts';
-import { conformanceConfig } from './config.ts';
+import { conformanceConfig, FILE_KID, KEY_FILE } from './config.ts';
 import { startFixture } from './fixture.ts';
 import { deadPort, RUNTIMES, startGateway, type Runtime } from './runtimes.ts';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const runtime = runtimeOf(project);
-  const [issuer, other] = await Promise.all([signingKey(), signingKey()]);
+  const [issuer, other, file] = await Promise.all([signingKey(), signingKey(), signingKey()]);
   const fixture = await startFixture();
+  // Workers cannot read files: there the keySource.file trust domain is a config error (key-sources.test.ts).
+  const withKeyFile = runtime !== 'workerd';
+  const files: Record<string, string> = withKeyFile ? { [KEY_FILE]: JSON.stringify({ keys: [{ ...file.publicJwk, kid: FILE_KID }] }) } : {};
   let gateway;
   try {
-    gateway = await startGateway(runtime, conformanceConfig(fixture.url, await deadPort(), { issuer: issuer.publicJwk, other: other.publicJwk }));
+    gateway = await startGateway(runtime, conformanceConfig(fixture.url, await deadPort(), { issuer: issuer.publicJwk, other: other.publicJwk }, withKeyFile), files);
   } catch (error) {
     await fixture.close();
     throw error;
   }
-  const target: ConformanceTarget = { runtime, gatewayUrl: gateway.url, fixtureUrl: fixture.url, wimse: { issuer: issuer.privateJwk, other: other.privateJwk } };
+  const wimse: ConformanceTarget['wimse'] = { issuer: issuer.privateJwk, other: other.privateJwk };
+  if (withKeyFile) wimse.file = file.privateJwk;
+  const target: ConformanceTarget = { runtime, gatewayUrl: gateway.url, fixtureUrl: fixture.url, wimse };
   if (runtime === 'workerd') {
     // Replay state must go through the Durable Object, not per-isolate memory: wrangler lists the binding, and
     // the Worker warns when it falls back to memory (it has served /healthz by now, so it has built its state).

@@ -113,12 +113,16 @@ export interface StartedGateway {
 
 const LISTENING = /portcullis listening on http:\/\/[^\s:]+:(\d+)/;
 
-/** Writes `config` to a fresh temp folder and spawns the gateway on `runtime` with it. */
-async function spawnGateway(runtime: Runtime, config: unknown, purpose: string): Promise<{ dir: string; port: number; proc: RunningProcess }> {
+/**
+ * Writes `config` to a fresh temp folder and spawns the gateway on `runtime` with it. `files` (name -> text) are
+ * written beside the config file, where a config's relative paths (`keySource.file`) point.
+ */
+async function spawnGateway(runtime: Runtime, config: unknown, purpose: string, files: Record<string, string> = {}): Promise<{ dir: string; port: number; proc: RunningProcess }> {
   const dir = mkdtempSync(join(tmpdir(), `portcullis-${purpose}-${runtime}-`));
   const json = JSON.stringify(config);
   const path = join(dir, 'portcullis.config.json');
   writeFileSync(path, json);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   // Node, Deno and Bun take port 0 and report the port they got; wrangler needs concrete ports.
   const port = runtime === 'workerd' ? await freePortInRange() : 0;
   const inspectorPort = runtime === 'workerd' ? await freePortInRange() : 0;
@@ -127,11 +131,11 @@ async function spawnGateway(runtime: Runtime, config: unknown, purpose: string):
 }
 
 /**
- * Starts the gateway with `config` on `runtime` and waits until /healthz answers 200.
+ * Starts the gateway with `config` (and `files` beside it) on `runtime` and waits until /healthz answers 200.
  * Node, Deno and Bun listen on port 0 and report the port they got; wrangler needs a concrete port.
  */
-export async function startGateway(runtime: Runtime, config: unknown): Promise<StartedGateway> {
-  const { dir, port, proc } = await spawnGateway(runtime, config, 'conformance');
+export async function startGateway(runtime: Runtime, config: unknown, files: Record<string, string> = {}): Promise<StartedGateway> {
+  const { dir, port, proc } = await spawnGateway(runtime, config, 'conformance', files);
   const stop = async () => {
     await proc.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -2,8 +2,8 @@
  * Conformance: WIMSE workload authentication (WIT + WPT) and JWT-SVID over HTTP, on every runtime.
  * One negative case per validation step that HTTP can observe (src/verify/wit.ts, wpt.ts; src/gateway/
  * credentials.ts), each asserting status and code, on an http route (problem+json) and an mcp route (JSON-RPC).
- * Steps HTTP cannot reach: ERR_WIT_TOO_LARGE (the 8 KiB header limit answers 431 first, tested), key-source and
- * replay-store failures (unit tests), ERR_WPT_WIT_MISMATCH / ERR_WPT_WIT_EXPIRED (gateway wiring, unit tests),
+ * Steps HTTP cannot reach: ERR_WIT_TOO_LARGE (the 8 KiB header limit answers 431 first, tested), replay-store
+ * failures (unit tests; key-source failures: key-sources.test.ts), ERR_WPT_WIT_MISMATCH / ERR_WPT_WIT_EXPIRED (gateway wiring, unit tests),
  * ERR_WPT_OTH_MISMATCH (no context token is understood yet, so any `oth` entry is ERR_WPT_OTH_UNKNOWN_ENTRY).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
