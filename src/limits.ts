@@ -28,10 +28,11 @@ export const MAX_CONFIG_BYTES = 1024 * 1024;
 /** Entries kept by an in-memory store before the oldest are evicted, so one process stays bounded. */
 export const MEMORY_STORE_MAX_ENTRIES = 100_000;
 
-/** Live replay markers one partition (a WIT subject) may hold in a memory replay store, so a caller minting fresh
- * proofs fills a tenth of it at most. A marker lives until exp + skew: ≤ 420 s at the default ceilings (300 s proof
- * + 2 × 60 s skew), so 10,000 admits 24 proofs per second per subject; 83 with the client's 60 s proofs (120 s). */
-export const MAX_REPLAY_MARKERS_PER_PARTITION = MEMORY_STORE_MAX_ENTRIES / 10;
+/** Live replay markers one partition (a WIT subject) may hold in a memory replay store: half of it, so a caller
+ * minting fresh proofs in bulk can never leave the other callers without room. A marker lives until exp + skew:
+ * 120 s with the client's 60 s proofs, so one subject may sustain about 400 proofs per second per process (the
+ * store as a whole about 800: a busier process needs the Durable Object store or a bigger memory store). */
+export const MAX_REPLAY_MARKERS_PER_PARTITION = MEMORY_STORE_MAX_ENTRIES / 2;
 
 /** Durable Object state (runtime/durable-state.ts). Keys are hashes or opaque ids (state/ports.ts); 512 characters is ample and keeps one row, and SQL, bounded. */
 export const MAX_STATE_KEY_LENGTH = 512;
@@ -144,3 +145,56 @@ export const KEY_FETCH_TIMEOUT_MS = 5_000;
 /** Bytes of a fetched key set. A SPIFFE bundle with a few X.509 CA chains is tens of KiB; 256 KiB refuses
  * anything built to exhaust memory. */
 export const MAX_KEY_SET_BYTES = 256 * 1024;
+
+/** Bytes of one DER certificate (src/x509). An X509-SVID is 0.5–2 KiB and an RSA-4096 CA with long names stays under
+ * 3 KiB; 8 KiB leaves room for a handful of DNS SANs and refuses anything built to make the parser work hard. */
+export const MAX_X509_CERTIFICATE_BYTES = 8 * 1024;
+
+/** Characters of one PEM certificate block: base64 of MAX_X509_CERTIFICATE_BYTES (10 924) plus line breaks and armour. */
+export const MAX_X509_PEM_BLOCK_CHARS = 12 * 1024;
+
+/** Ceiling for a verifier's `maxChainLength` (certificates presented: leaf, intermediates, optional root). SPIRE with
+ * a nested or upstream-signed CA uses three or four; eight covers deep private PKIs and bounds signature checks. */
+export const MAX_X509_CHAIN_LENGTH = 8;
+
+/** Default `maxChainLength`: leaf, up to three intermediates (nested SPIRE under an upstream CA), or two plus the root. */
+export const DEFAULT_X509_MAX_CHAIN_LENGTH = 5;
+
+/** X.509 CA certificates per trust-domain bundle, like MAX_TRUST_DOMAIN_KEYS: rotation needs two or three. */
+export const MAX_X509_BUNDLE_CERTIFICATES = 64;
+
+/** Nesting depth of DER elements walked in a certificate: real certificates reach about 7 (Name → RDN → attribute). */
+export const MAX_X509_DER_DEPTH = 16;
+
+/** RSA keys in a certificate path: at least 2048 bits (NIST SP 800-131A); at most 8192, past which a verify only costs. */
+export const MIN_X509_RSA_MODULUS_BITS = 2048;
+export const MAX_X509_RSA_MODULUS_BITS = 8192;
+
+/** Characters of an RFC 9440 `Client-Cert` field: `:` + base64 of MAX_X509_CERTIFICATE_BYTES + `:`, rounded up. */
+export const MAX_CLIENT_CERT_FIELD_CHARS = 11 * 1024;
+
+/** Characters of an RFC 9440 `Client-Cert-Chain` field: one field per certificate past the leaf, plus separators. */
+export const MAX_CLIENT_CERT_CHAIN_FIELD_CHARS = (MAX_X509_CHAIN_LENGTH - 1) * (MAX_CLIENT_CERT_FIELD_CHARS + 2);
+
+/** Bytes of the combined Signature-Input, and of the combined Signature, field value (RFC 9421 §4.1, §4.2). One
+ * signature with a dozen components and an RSA-4096 value takes under 1.5 KiB; 8 KiB holds several signers. */
+export const MAX_HTTP_SIG_FIELD_BYTES = 8 * 1024;
+
+/** Signatures (labels) per message. A client plus a proxy or two (RFC 9421 §4.3); more is junk to make us verify. */
+export const MAX_HTTP_SIG_LABELS = 8;
+
+/** Covered components per signature. WIMSE requires about eight; RFC 9421's fullest example (§2.4) covers ten. */
+export const MAX_HTTP_SIG_COMPONENTS = 32;
+
+/** Signature parameters per signature: six registered (§2.3) plus a profile's few (WIMSE adds three). */
+export const MAX_HTTP_SIG_PARAMETERS = 16;
+
+/** Parameters per covered component: the registered ones (sf, key, bs, req, tr, name) never need more than four. */
+export const MAX_HTTP_SIG_COMPONENT_PARAMETERS = 8;
+
+/** Decoded bytes of one signature value. RSA-8192 signatures are 1024 bytes; ECDSA and Ed25519 are under 100. */
+export const MAX_HTTP_SIG_VALUE_BYTES = 1024;
+
+/** Bytes of a signature base (§2.5). Covered fields are bounded by MAX_HEADER_BYTES, but one field can be covered
+ * several times (raw, sf, key, bs at 4/3 size); 64 KiB bounds the work while leaving room for that. */
+export const MAX_HTTP_SIG_BASE_BYTES = 64 * 1024;

@@ -176,18 +176,18 @@ describe('memory replay store: quota per partition', () => {
     expect(await replay.checkAndSet('b1', 60_000, 'B')).toBe(false);
   });
 
-  it('defaults to MAX_REPLAY_MARKERS_PER_PARTITION, a tenth of the store, scaled with a custom size', async () => {
-    expect(MAX_REPLAY_MARKERS_PER_PARTITION).toBe(10_000);
+  it('defaults to MAX_REPLAY_MARKERS_PER_PARTITION, half of the store, scaled with a custom size', async () => {
+    expect(MAX_REPLAY_MARKERS_PER_PARTITION).toBe(50_000);
     const replay = memoryReplayStore();
     const filled = await Promise.all(Array.from({ length: MAX_REPLAY_MARKERS_PER_PARTITION }, (_, i) => replay.checkAndSet(`a${i}`, 60_000, 'A')));
     expect(filled.every((fresh) => fresh)).toBe(true);
     await expect(replay.checkAndSet('one-more', 60_000, 'A')).rejects.toMatchObject({ name: 'ReplayQuotaExceededError' });
     expect(await replay.checkAndSet('b0', 60_000, 'B')).toBe(true);
 
-    const small = memoryReplayStore({ maxEntries: 30 });
+    const small = memoryReplayStore({ maxEntries: 6 });
     for (let i = 0; i < 3; i++) expect(await small.checkAndSet(`a${i}`, 60_000, 'A')).toBe(true);
     await expect(small.checkAndSet('a3', 60_000, 'A')).rejects.toBeInstanceOf(ReplayQuotaExceededError);
-    expect(await memoryReplayStore({ maxEntries: 2 }).checkAndSet('a0', 60_000, 'A')).toBe(true); // at least one
+    expect(await memoryReplayStore({ maxEntries: 1 }).checkAndSet('a0', 60_000, 'A')).toBe(true); // at least one
   });
 
   it('refuses partitions that are not state keys, and a quota that is not a positive integer', async () => {
