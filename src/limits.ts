@@ -198,3 +198,8 @@ export const MAX_HTTP_SIG_VALUE_BYTES = 1024;
 /** Bytes of a signature base (§2.5). Covered fields are bounded by MAX_HEADER_BYTES, but one field can be covered
  * several times (raw, sf, key, bs at 4/3 size); 64 KiB bounds the work while leaving room for that. */
 export const MAX_HTTP_SIG_BASE_BYTES = 64 * 1024;
+
+/** Longest `expires − created` of a WIMSE HTTP signature. -07 §3.2: "expiration MUST be short, e.g. on the order of
+ * minutes"; the WG's own examples run just over five minutes (302 s), so ten, which still bounds the nonce markers. */
+export const DEFAULT_HTTP_SIG_MAX_LIFETIME_SECONDS = 10 * 60;
+export const MAX_HTTP_SIG_LIFETIME_LIMIT_SECONDS = 60 * 60;

@@ -20,16 +20,28 @@ import { serializeKey } from './sf-serialize.ts';
 import { createSignatureBase, type SignatureBaseOptions } from './signature-base.ts';
 import { serializeSignatureParams, signatureParamsFromInput, type SignatureParamsInput } from './signature-params.ts';
 
-export interface SignOptions extends SignatureBaseOptions {
+interface SignCommon extends SignatureBaseOptions {
   /** The signature's label in Signature-Input and Signature (a Structured Field key, e.g. `sig1`). */
   label: string;
   components: readonly ComponentInput[];
   /** Signature parameters in serialization order, e.g. `{ created, keyid, nonce }`. */
   params: SignatureParamsInput;
-  algorithm: HttpSigAlgorithm;
-  /** A private key (a secret for hmac-sha256) imported for `algorithm`, with usage "sign". */
-  key: CryptoKey;
 }
+
+/**
+ * Either one of this core's registered algorithms with a key, or `sign`: the caller's own signing function over
+ * the base, for algorithms the core does not register (RFC 9421 §3.3.7: JWS algorithms, as the WIMSE profile uses
+ * with the WIT's `cnf.jwk.alg`). With `sign`, no `alg` parameter may be set.
+ */
+export type SignOptions = SignCommon &
+  (
+    | {
+        algorithm: HttpSigAlgorithm;
+        /** A private key (a secret for hmac-sha256) imported for `algorithm`, with usage "sign". */
+        key: CryptoKey;
+      }
+    | { sign: (base: Uint8Array<ArrayBuffer>) => Promise<Uint8Array<ArrayBuffer>> }
+  );
 
 export interface SignedMessage {
   readonly label: string;
@@ -45,9 +57,12 @@ export interface SignedMessage {
 
 export async function signMessage(message: HttpSigMessage, options: SignOptions): Promise<Result<SignedMessage, HttpSigErrorCode>> {
   if (!/^[a-z*][a-z0-9_.*-]*$/.test(options.label)) return fail('ERR_SIG_INPUT_MALFORMED', `label ${JSON.stringify(options.label)} is not a Structured Field key`);
-  if (!isHttpSigAlgorithm(options.algorithm)) return fail('ERR_SIG_ALG_UNSUPPORTED', `unsupported algorithm ${String(options.algorithm)}`);
-  const problem = keyProblem(options.key, options.algorithm, 'sign');
-  if (problem !== undefined) return fail('ERR_SIG_KEY_INVALID', problem);
+  const registered = 'algorithm' in options ? options : undefined;
+  if (registered) {
+    if (!isHttpSigAlgorithm(registered.algorithm)) return fail('ERR_SIG_ALG_UNSUPPORTED', `unsupported algorithm ${String(registered.algorithm)}`);
+    const problem = keyProblem(registered.key, registered.algorithm, 'sign');
+    if (problem !== undefined) return fail('ERR_SIG_KEY_INVALID', problem);
+  }
 
   const components: ComponentIdentifier[] = [];
   for (const input of options.components) {
@@ -58,13 +73,14 @@ export async function signMessage(message: HttpSigMessage, options: SignOptions)
   const params = signatureParamsFromInput(options.params);
   if (!params.ok) return params;
   const alg = params.value.get('alg');
-  if (alg !== undefined && alg.value !== options.algorithm) return fail('ERR_SIG_ALG_MISMATCH', `alg parameter ${String(alg.value)} is not ${options.algorithm}`);
+  if (alg !== undefined && alg.value !== registered?.algorithm) return fail('ERR_SIG_ALG_MISMATCH', `alg parameter ${String(alg.value)} is not ${registered?.algorithm ?? 'a registered algorithm'}`);
 
   const base = createSignatureBase(message, components, params.value, options);
   if (!base.ok) return base;
   let signature: Uint8Array<ArrayBuffer>;
   try {
-    signature = await signBytes(options.algorithm, options.key, new TextEncoder().encode(base.value));
+    const data = new TextEncoder().encode(base.value);
+    signature = registered ? await signBytes(registered.algorithm, registered.key, data) : await (options as { sign: (base: Uint8Array<ArrayBuffer>) => Promise<Uint8Array<ArrayBuffer>> }).sign(data);
   } catch (error) {
     return fail('ERR_SIG_KEY_INVALID', `Web Crypto refused to sign: ${(error as Error).name}`);
   }

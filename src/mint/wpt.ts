@@ -21,13 +21,11 @@
  * once in `oth` (§2: "not supported by default").
  */
 import { SignJWT, type JWK } from 'jose';
-import { describe, publicJwk } from '../crypto/algorithms.ts';
+import { describe } from '../crypto/algorithms.ts';
 import { sha256b64url } from '../crypto/digest.ts';
-import { parseCompactJwt } from '../crypto/jws.ts';
 import { randomId } from '../crypto/random.ts';
-import { jwkThumbprint } from '../crypto/thumbprint.ts';
 import { DEFAULT_WPT_MAX_LIFETIME_SECONDS, MAX_OTH_ENTRIES, MAX_WPT_BYTES } from '../limits.ts';
-import { importSigningKey } from './keys.ts';
+import { bindConfirmationKey } from './confirmation-key.ts';
 import { checkedTtl } from './wit.ts';
 
 /** Default WPT lifetime. wpt-02 §2: "on the order of minutes or seconds"; a minute covers a slow request and
@@ -73,22 +71,7 @@ export async function mintWpt(options: MintWptOptions): Promise<string> {
 
 /** Checks that `key` is the private half of the WIT's `cnf.jwk` with its `alg`, and returns a WPT signer. */
 export async function createWptSigner(wit: string, key: JWK): Promise<WptSigner> {
-  const parsed = parseCompactJwt(wit);
-  if (!parsed.ok) throw new TypeError(`wit is not a compact JWT: ${parsed.detail}`);
-  const cnf = parsed.value.claims.cnf as { jwk?: JWK } | undefined;
-  const cnfJwk = typeof cnf === 'object' && cnf !== null ? cnf.jwk : undefined;
-  if (typeof cnfJwk !== 'object' || cnfJwk === null) throw new TypeError('wit has no cnf.jwk');
-  const witExp = parsed.value.claims.exp;
-  if (typeof witExp !== 'number' || !Number.isFinite(witExp)) throw new TypeError('wit has no numeric exp');
-  const signing = await importSigningKey(key, 'key');
-  if (signing.alg !== cnfJwk.alg) throw new TypeError(`key.alg ${describe(signing.alg)} differs from the WIT's cnf.jwk.alg ${describe(cnfJwk.alg)}`);
-  let same = false;
-  try {
-    same = (await jwkThumbprint(publicJwk(signing.jwk))) === (await jwkThumbprint(publicJwk(cnfJwk)));
-  } catch {
-    same = false;
-  }
-  if (!same) throw new TypeError("key is not the private half of the WIT's cnf.jwk");
+  const { signing, witExp } = await bindConfirmationKey(wit, key);
   const wth = await sha256b64url(wit);
 
   return async (options) => {

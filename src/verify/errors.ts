@@ -83,6 +83,30 @@ export const JWT_SVID_ERRORS = {
 
 export type JwtSvidErrorCode = keyof typeof JWT_SVID_ERRORS;
 
+/** draft-ietf-wimse-http-signature-07 (and -06) over RFC 9421 and RFC 9530, in check order (verify/wimse-signature.ts). */
+export const HTTP_SIG_PROFILE_ERRORS = {
+  ERR_HTTPSIG_MISSING: 'no signature with tag wimse-workload-to-workload (-07 §3.3), or no Signature-Input / Signature at all',
+  ERR_HTTPSIG_MALFORMED: 'Signature-Input or Signature is not a valid RFC 9421 dictionary, repeats a label, or exceeds a bound (RFC 9421 §4)',
+  ERR_HTTPSIG_AMBIGUOUS: 'more than one signature carries tag wimse-workload-to-workload (-07 §3.3: the recipient MUST reject)',
+  ERR_HTTPSIG_PARAM_MISSING: 'created, expires, nonce, tag or wimse-aud is absent (-07 §3.2)',
+  ERR_HTTPSIG_PARAM_FORBIDDEN: 'keyid or alg is present (the key and algorithm come from the WIT), or wimse-req-nonce on a request (-07 §3.2)',
+  ERR_HTTPSIG_PARAM_INVALID: 'a parameter has the wrong type or range (wimse-aud not a String, wimse-sign-response not a Boolean, expires before created, nonce length)',
+  ERR_HTTPSIG_COMPONENT_MISSING: 'a required component is not covered: @method, @path, @query (-06: @request-target), or a present content-type, content-digest, authorization, txn-token, workload-identity-token (-07 §3.1)',
+  ERR_HTTPSIG_DIGEST_MISSING: 'the request has a body but no Content-Digest (-07 §3.1)',
+  ERR_HTTPSIG_DIGEST_INVALID: 'Content-Digest is not an RFC 9530 dictionary or has no sha-256 / sha-512 member',
+  ERR_HTTPSIG_DIGEST_MISMATCH: 'Content-Digest does not match the body received (-07 §3.1; RFC 9530 §2)',
+  ERR_HTTPSIG_AUD_MISMATCH: 'wimse-aud is not an audience configured for this route (-07 §3.1: never derived from Host)',
+  ERR_HTTPSIG_NOT_YET_VALID: 'created lies in the future, beyond the allowed clock skew (RFC 9421 §3.2.1)',
+  ERR_HTTPSIG_EXPIRED: 'expires has passed, beyond the allowed clock skew (RFC 9421 §3.2.1)',
+  ERR_HTTPSIG_LIFETIME_TOO_LONG: 'expires − created exceeds the route maximum (-07 §3.2: expiration MUST be short)',
+  ERR_HTTPSIG_COMPONENT_INVALID: 'a covered component cannot be resolved or canonicalised (RFC 9421 §2)',
+  ERR_HTTPSIG_SIGNATURE_INVALID: 'the signature does not verify with the WIT\'s cnf.jwk and cnf.jwk.alg over the re-created base (RFC 9421 §3.2, §3.3.7)',
+  ERR_HTTPSIG_REPLAY_STORE_FAILED: 'the replay store could not record the nonce (fail closed)',
+  ERR_HTTPSIG_REPLAYED: 'the nonce was already used by this workload within the signature lifetime (-07 §3.2)',
+} as const;
+
+export type HttpSigProfileErrorCode = keyof typeof HTTP_SIG_PROFILE_ERRORS;
+
 /**
  * HTTP status for a rejected WIT: 400 (workload-creds-02 §5.2: "400 (Bad Request) is appropriate"; 401 NOT
  * RECOMMENDED), with an RFC 9457 problem+json body that carries no token.

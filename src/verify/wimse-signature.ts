@@ -1,0 +1,194 @@
+/**
+ * Verifies the WIMSE HTTP Message Signature of a request: the RFC 9421 profile of draft-ietf-wimse-http-signature
+ * (-07 by default, -06 accepted per route), made with the key in the caller's WIT (`cnf.jwk`).
+ *
+ * The caller has verified the WIT first (-07 §3: "MUST validate the WIT ... before validating the HTTP message
+ * signature"). Then, in this order (first failure returned; codes in HTTP_SIG_PROFILE_ERRORS):
+ *   1. `Signature-Input` and `Signature` parse (RFC 9421 §4; bounds of src/limits.ts)
+ *   2. the WIMSE signature is the one whose `tag` is `wimse-workload-to-workload`: none → missing, several →
+ *      refused (-07 §3.3: recipients "MUST NOT choose by label"); -06 routes prefer the label `wimse` among them
+ *   3. parameters: `created`, `expires`, `nonce`, `tag` and `wimse-aud` present with their types; `keyid` and
+ *      `alg` absent (-07 §3.2: the key and algorithm come from the WIT); `wimse-sign-response`, if present, a
+ *      Boolean; `wimse-req-nonce` absent (responses only)
+ *   4. covered components: `@method`, `@path`, `@query` (-06: `@method`, `@request-target`), each without
+ *      parameters, and every one of `content-type`, `content-digest`, `authorization`, `txn-token`,
+ *      `workload-identity-token` the request carries (-07 §3.1)
+ *   5. a request with a body carries `Content-Digest`, recomputed over the bytes received (RFC 9530; -07 §3.1)
+ *   6. `wimse-aud` is one of the route's configured audiences (never derived from `Host`)
+ *   7. time: `expires` ≥ `created`; `created` not in the future and `expires` not passed (with skew);
+ *      `expires − created` ≤ the route's maximum (-07 §3.2: "expiration MUST be short")
+ *   8. `cnf.jwk.alg` fits the key and the signature verifies over the re-created signature base; the signature is
+ *      the raw JWS signature of that algorithm over the base (RFC 9421 §3.3.7)
+ *   9. `nonce` is unused: `replay.checkAndSet((subject hash, nonce), until expires + skew, subject hash)`; last,
+ *      so a message that fails any other check never burns a nonce
+ *
+ * Does NOT: verify the WIT, read the body (the caller passes the bytes it received, bounded), decide what the
+ * route requires beyond this profile, or sign responses (mint/response-signature.ts). Details never contain the
+ * WIT, a signature or a body.
+ */
+import { isAsymmetricJwsAlgorithm, keyFits, verifyParams } from '../crypto/algorithms.ts';
+import { sha256b64url } from '../crypto/digest.ts';
+import { sharedKeyImportCache, type KeyImportCache } from '../crypto/key-cache.ts';
+import { checkDigestField } from '../http-sig/content-digest.ts';
+import { fieldLines, type HttpSigMessage } from '../http-sig/message.ts';
+import { parseSignatures, type HttpSignature } from '../http-sig/parse-signatures.ts';
+import { createSignatureBase } from '../http-sig/signature-base.ts';
+import type { BareItem } from '../http-sig/sf-types.ts';
+import { DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_HTTP_SIG_MAX_LIFETIME_SECONDS } from '../limits.ts';
+import { fail, ok, type Result } from '../result.ts';
+import type { ReplayStore } from '../state/ports.ts';
+import type { HttpSigProfileErrorCode } from './errors.ts';
+import type { VerifiedWit } from './wit.ts';
+import { errorName } from './wit.ts';
+
+export const WIMSE_SIGNATURE_TAG = 'wimse-workload-to-workload';
+export type WimseSignatureVersion = '07' | '06';
+
+export interface WimseSignatureContext {
+  /** The caller's verified WIT: its `cnf.jwk` is the only key a signature may verify with. */
+  wit: VerifiedWit;
+  /** The request as received: method, absolute URL (path and query as sent), headers. */
+  message: HttpSigMessage;
+  /** The body bytes received, or `undefined` for a request without content. */
+  body?: Uint8Array<ArrayBuffer>;
+  /** Values `wimse-aud` may take: the route's configured audience(s), never `Host`. */
+  audience: string | readonly string[];
+  version?: WimseSignatureVersion;
+  replay: ReplayStore;
+  policy?: { maxLifetimeSeconds?: number | undefined; clockSkewSeconds?: number | undefined };
+  /** Epoch milliseconds. */
+  now: () => number;
+  keyCache?: KeyImportCache;
+}
+
+export interface VerifiedWimseSignature {
+  label: string;
+  nonce: string;
+  /** Epoch milliseconds. */
+  created: number;
+  expires: number;
+  audience: string;
+  /** The request asked for a signed response (`wimse-sign-response`). */
+  signResponse: boolean;
+  /** Lowercase names of the fields the signature covers (so later stages know what was protected). */
+  coveredFields: string[];
+}
+
+const CONTEXT_FIELDS = ['content-type', 'content-digest', 'authorization', 'txn-token', 'workload-identity-token'] as const;
+const DERIVED: Record<WimseSignatureVersion, readonly string[]> = { '07': ['@method', '@path', '@query'], '06': ['@method', '@request-target'] };
+/** nonce characters that may enter a replay key unhashed; never `#` or `:` (see verify/wpt.ts). */
+const SAFE_NONCE = /^[A-Za-z0-9._~-]{1,256}$/;
+
+export async function verifyWimseSignature(ctx: WimseSignatureContext): Promise<Result<VerifiedWimseSignature, HttpSigProfileErrorCode>> {
+  const version = ctx.version ?? '07';
+  const skew = ctx.policy?.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
+  const maxLifetime = ctx.policy?.maxLifetimeSeconds ?? DEFAULT_HTTP_SIG_MAX_LIFETIME_SECONDS;
+  const { wit, message } = ctx;
+
+  // 1. parse
+  const parsed = parseSignatures(message.headers);
+  if (!parsed.ok) return fail(parsed.code === 'ERR_SIG_MISSING' ? 'ERR_HTTPSIG_MISSING' : 'ERR_HTTPSIG_MALFORMED', parsed.detail);
+  // 2. select by tag
+  const chosen = selectWimse(parsed.value, version);
+  if (!chosen.ok) return chosen;
+  const signature = chosen.value;
+  // 3. parameters
+  const params = signature.params;
+  for (const name of ['keyid', 'alg'] as const) {
+    if (params.has(name)) return fail('ERR_HTTPSIG_PARAM_FORBIDDEN', `${name} must not be used: the key and its algorithm come from the WIT`);
+  }
+  if (params.has('wimse-req-nonce')) return fail('ERR_HTTPSIG_PARAM_FORBIDDEN', 'wimse-req-nonce belongs to responses');
+  const { created, expires, nonce } = signature.metadata;
+  const aud = params.get('wimse-aud');
+  const missing = [created === undefined && 'created', expires === undefined && 'expires', nonce === undefined && 'nonce', aud === undefined && 'wimse-aud'].filter(Boolean);
+  if (missing.length > 0) return fail('ERR_HTTPSIG_PARAM_MISSING', `missing ${missing.join(', ')}`);
+  if (aud!.type !== 'string') return fail('ERR_HTTPSIG_PARAM_INVALID', 'wimse-aud is not a String');
+  const signResponse = params.get('wimse-sign-response');
+  if (signResponse !== undefined && signResponse.type !== 'boolean') return fail('ERR_HTTPSIG_PARAM_INVALID', 'wimse-sign-response is not a Boolean');
+  if (nonce!.length === 0 || nonce!.length > 256) return fail('ERR_HTTPSIG_PARAM_INVALID', 'nonce must have 1 to 256 characters');
+  // 4. covered components
+  const covered = new Map(signature.components.map((c) => [c.name, c.params.size === 0]));
+  const required = [...DERIVED[version], ...CONTEXT_FIELDS.filter((name) => fieldPresent(message, name))];
+  const uncovered = required.filter((name) => covered.get(name) !== true);
+  if (uncovered.length > 0) return fail('ERR_HTTPSIG_COMPONENT_MISSING', `the signature does not cover ${uncovered.join(', ')}`);
+  // 5. Content-Digest over the body received
+  if (ctx.body !== undefined && ctx.body.byteLength > 0) {
+    const digest = headerValue(message, 'content-digest');
+    if (digest === undefined) return fail('ERR_HTTPSIG_DIGEST_MISSING', 'a request with a body must carry Content-Digest');
+    const checked = await checkDigestField(digest, ctx.body);
+    if (!checked.ok) return fail(checked.code === 'ERR_DIGEST_MISMATCH' ? 'ERR_HTTPSIG_DIGEST_MISMATCH' : 'ERR_HTTPSIG_DIGEST_INVALID', checked.detail);
+  }
+  // 6. audience
+  const audiences = typeof ctx.audience === 'string' ? [ctx.audience] : ctx.audience;
+  if (!audiences.includes(stringValue(aud!))) return fail('ERR_HTTPSIG_AUD_MISMATCH', 'wimse-aud is not this route\'s audience');
+  // 7. time
+  const now = ctx.now() / 1000;
+  if (expires! < created!) return fail('ERR_HTTPSIG_PARAM_INVALID', 'expires precedes created');
+  if (created! > now + skew) return fail('ERR_HTTPSIG_NOT_YET_VALID', `created is ${Math.ceil(created! - now)}s in the future`);
+  if (expires! <= now - skew) return fail('ERR_HTTPSIG_EXPIRED', `expired ${Math.floor(now - expires!)}s ago`);
+  if (expires! - created! > maxLifetime) return fail('ERR_HTTPSIG_LIFETIME_TOO_LONG', `valid for ${expires! - created!}s, limit ${maxLifetime}s`);
+  // 8. signature, with the WIT's confirmation key and algorithm (RFC 9421 §3.3.7)
+  const alg = wit.confirmationAlgorithm;
+  if (!isAsymmetricJwsAlgorithm(alg)) return fail('ERR_HTTPSIG_SIGNATURE_INVALID', 'the WIT\'s cnf.jwk.alg is not a signature algorithm');
+  let key: CryptoKey;
+  try {
+    key = (await (ctx.keyCache ?? sharedKeyImportCache()).importPublic(wit.confirmationKey, alg, wit.confirmationThumbprint)).key;
+  } catch {
+    return fail('ERR_HTTPSIG_SIGNATURE_INVALID', `the WIT's confirmation key does not import for ${alg}`);
+  }
+  if (!keyFits(key, alg)) return fail('ERR_HTTPSIG_SIGNATURE_INVALID', `the WIT's confirmation key does not fit ${alg}`);
+  const base = createSignatureBase(message, signature.components, params);
+  if (!base.ok) return fail('ERR_HTTPSIG_COMPONENT_INVALID', base.detail);
+  let valid: boolean;
+  try {
+    valid = await crypto.subtle.verify(verifyParams(alg), key, signature.value, new TextEncoder().encode(base.value));
+  } catch {
+    valid = false;
+  }
+  if (!valid) return fail('ERR_HTTPSIG_SIGNATURE_INVALID', `signature ${signature.label} does not verify with the WIT's key`);
+  // 9. nonce, last
+  const replayKey = `httpsig-nonce:${wit.subjectHash}:${SAFE_NONCE.test(nonce!) ? nonce : `#${await sha256b64url(nonce!)}`}`;
+  const ttlMs = Math.max(1, Math.ceil((expires! + skew - now) * 1000));
+  let fresh: boolean;
+  try {
+    fresh = await ctx.replay.checkAndSet(replayKey, ttlMs, `httpsig-sub:${wit.subjectHash}`);
+  } catch (error) {
+    return fail('ERR_HTTPSIG_REPLAY_STORE_FAILED', `replay store failed (${errorName(error)})`);
+  }
+  if (!fresh) return fail('ERR_HTTPSIG_REPLAYED', `nonce already used by ${wit.subject.uri}`);
+
+  return ok({
+    label: signature.label,
+    nonce: nonce!,
+    created: created! * 1000,
+    expires: expires! * 1000,
+    audience: stringValue(aud!),
+    signResponse: signResponse?.type === 'boolean' && signResponse.value === true,
+    coveredFields: signature.components.filter((c) => !c.name.startsWith('@')).map((c) => c.name),
+  });
+}
+
+function selectWimse(signatures: readonly HttpSignature[], version: WimseSignatureVersion): Result<HttpSignature, HttpSigProfileErrorCode> {
+  const tagged = signatures.filter((s) => s.metadata.tag === WIMSE_SIGNATURE_TAG);
+  if (tagged.length === 1) return ok(tagged[0]!);
+  if (tagged.length === 0) {
+    const untagged = version === '06' ? signatures.find((s) => s.label === 'wimse') : undefined;
+    return fail(untagged ? 'ERR_HTTPSIG_PARAM_MISSING' : 'ERR_HTTPSIG_MISSING', untagged ? `missing tag="${WIMSE_SIGNATURE_TAG}"` : `no signature has tag="${WIMSE_SIGNATURE_TAG}"`);
+  }
+  // -06 §3: "If multiple ones are included, then the signature label ... SHOULD be wimse"; -07 refuses.
+  const labelled = version === '06' ? tagged.filter((s) => s.label === 'wimse') : [];
+  if (labelled.length === 1) return ok(labelled[0]!);
+  return fail('ERR_HTTPSIG_AMBIGUOUS', `${tagged.length} signatures carry tag="${WIMSE_SIGNATURE_TAG}"`);
+}
+
+function headerValue(message: HttpSigMessage, name: string): string | undefined {
+  return fieldLines(message.headers, name)?.join(', ');
+}
+
+function fieldPresent(message: HttpSigMessage, name: string): boolean {
+  return headerValue(message, name) !== undefined;
+}
+
+function stringValue(item: BareItem): string {
+  return item.type === 'string' ? item.value : '';
+}
