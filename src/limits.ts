@@ -203,3 +203,13 @@ export const MAX_HTTP_SIG_BASE_BYTES = 64 * 1024;
  * minutes"; the WG's own examples run just over five minutes (302 s), so ten, which still bounds the nonce markers. */
 export const DEFAULT_HTTP_SIG_MAX_LIFETIME_SECONDS = 10 * 60;
 export const MAX_HTTP_SIG_LIFETIME_LIMIT_SECONDS = 60 * 60;
+
+/** Bytes of a request body the client SDK signs with the WIMSE HTTP-signature profile (client/fetch.ts, `proof:
+ * 'http-sig'`). The Content-Digest needs the whole body before the request is sent, so it is buffered; the gateway's
+ * own MAX_BODY_BYTES (1 MiB) refuses more anyway. Bigger uploads: send them unsigned by another path. */
+export const MAX_SIGNED_REQUEST_BODY_BYTES = MAX_BODY_BYTES;
+
+/** Bytes of a signed response body the client SDK buffers to check its Content-Digest before handing the response
+ * over (-07 §3.1: the receiver MUST compute it). Tool results can be larger than requests; 8 MiB bounds memory per
+ * call. A streamed response (SSE) is only verifiable once it ends, so a signed one past this bound is refused. */
+export const MAX_SIGNED_RESPONSE_BODY_BYTES = 8 * 1024 * 1024;

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { routeMatcher } from '../gateway/routes.ts';
-import { MAX_CONFIG_LIST_ENTRIES, MAX_WPT_LIFETIME_LIMIT_SECONDS, DEFAULT_WPT_MAX_LIFETIME_SECONDS } from '../limits.ts';
+import { DEFAULT_HTTP_SIG_MAX_LIFETIME_SECONDS, DEFAULT_WPT_MAX_LIFETIME_SECONDS, MAX_CONFIG_LIST_ENTRIES, MAX_HTTP_SIG_LIFETIME_LIMIT_SECONDS, MAX_WPT_LIFETIME_LIMIT_SECONDS } from '../limits.ts';
 import { hasSpiffeAlgorithm, trustDomainOrigin, trustDomainsSchema } from './trust-domains.ts';
 
 const positiveInt = z.number().int().positive();
@@ -81,9 +81,26 @@ const auth = z
           .describe('Where the proof travels: "authorization" (draft-ietf-wimse-wpt-02, `Authorization: WPT <jwt>`, the default) or "header" (-01, `Workload-Proof-Token`).'),
         audience: httpUrl.optional().describe('The WPT `aud` this route accepts. Default: publicUrl + the route path. The request\'s own URL on publicUrl (path as sent, no query) is accepted too; Host is never used.'),
         maxWptLifetimeSeconds: positiveInt.max(MAX_WPT_LIFETIME_LIMIT_SECONDS).optional().describe(`Longest proof lifetime accepted (exp - now, exp - iat). Default ${DEFAULT_WPT_MAX_LIFETIME_SECONDS}.`),
+        proofs: z
+          .array(z.enum(['wpt', 'http-sig']))
+          .min(1)
+          .max(2)
+          .refine((list) => new Set(list).size === list.length, 'must not repeat a proof')
+          .default(['wpt'])
+          .describe('Proofs of possession accepted with the WIT: "wpt" (Workload Proof Token) and/or "http-sig" (WIMSE HTTP Message Signature, RFC 9421). Default ["wpt"].'),
+        httpSignature: z
+          .strictObject({
+            version: z.enum(['07', '06']).default('07').describe('draft-ietf-wimse-http-signature revision: "07" (@path, @query; default) or "06" (@request-target).'),
+            maxLifetimeSeconds: positiveInt.max(MAX_HTTP_SIG_LIFETIME_LIMIT_SECONDS).optional().describe(`Longest expires - created accepted. Default ${DEFAULT_HTTP_SIG_MAX_LIFETIME_SECONDS}.`),
+          })
+          .optional()
+          .describe('Options of the "http-sig" proof. A signed request\'s body is read (up to the route\'s maxBodyBytes, else 413) to check its Content-Digest, then forwarded.'),
+      })
+      .superRefine((w, ctx) => {
+        if (w.httpSignature !== undefined && !w.proofs.includes('http-sig')) ctx.addIssue({ code: 'custom', path: ['httpSignature'], message: 'set only when proofs includes "http-sig"' });
       })
       .optional()
-      .describe('Accept a WIMSE Workload Identity Token (`Workload-Identity-Token`) with a Workload Proof Token.'),
+      .describe('Accept a WIMSE Workload Identity Token (`Workload-Identity-Token`) with a proof of possession: a Workload Proof Token and/or an HTTP Message Signature.'),
     jwtSvid: z
       .strictObject({
         trustDomains: routeTrustDomains,

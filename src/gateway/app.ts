@@ -16,6 +16,7 @@ import type { StatePorts } from '../state/ports.ts';
 import type { KeyFetch, ReadTextFile } from '../trust/key-source-load.ts';
 import { keySourceProblems, trustKeySource, type TrustKeySource } from '../trust/key-source.ts';
 import { authenticators, type RouteAuthenticator } from './authenticate.ts';
+import { readBounded } from '../read-bounded.ts';
 import { declaredLengthExceeds } from './body-limit.ts';
 import { errorResponse, errorSpec, type ErrorCode, type ErrorOptions } from './errors.ts';
 import { downstreamResponseHeaders, headerBytes, upstreamRequestHeaders } from './headers.ts';
@@ -59,6 +60,8 @@ interface ResolvedRoute {
   timeoutMs: number;
   /** Undefined for public routes. */
   authenticate: RouteAuthenticator | undefined;
+  /** The route accepts WIMSE HTTP signatures, whose body digest needs the whole body before forwarding. */
+  readsSignedBodies: boolean;
 }
 
 export interface Gateway {
@@ -93,7 +96,9 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     now,
   });
   const routes = new Map<RouteConfig, ResolvedRoute>();
-  config.routes.forEach((route, i) => routes.set(route, { ...resolveRoute(route, i, config, options), authenticate: authenticatorFor(route) }));
+  config.routes.forEach((route, i) =>
+    routes.set(route, { ...resolveRoute(route, i, config, options), authenticate: authenticatorFor(route), readsSignedBodies: route.auth?.wit?.proofs.includes('http-sig') === true }),
+  );
   const match = routeMatcher(config.routes);
 
   const app = new Hono<{ Bindings: ConnectionInfo | undefined; Variables: { requestId: string; started: number; path: string } }>();
@@ -153,8 +158,22 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     // Authentication (config validation guarantees: no auth block means `public: true`). Revocation and
     // authorization stages come here next.
     let principal: Principal | undefined;
+    // A request signed over its body (http-signature-07 §3.1: Content-Digest) is read whole, bounded, before
+    // authentication; the same bytes are then forwarded. Other bodies stream through untouched.
+    let signedBody: Uint8Array<ArrayBuffer> | undefined;
+    if (route.readsSignedBodies && req.body && (req.headers.has('signature-input') || req.headers.has('signature'))) {
+      if (declaredLengthExceeds(req.headers, route.maxBodyBytes)) return fail(c, requestId, 'ERR_BODY_TOO_LARGE', `declared length over ${route.maxBodyBytes}`, route.config);
+      const read = await readBounded(req.body, route.maxBodyBytes).catch(() => null);
+      if (read === null) {
+        // The caller went away mid-body (the proxy's 499 convention, below).
+        record(c, { requestId, decision: 'error', reason: 'ERR_CLIENT_CLOSED', status: 499, detail: 'request body not readable', route: route.config.path, protocol: route.config.protocol });
+        return new Response(null, { status: 499 });
+      }
+      if (read === undefined) return fail(c, requestId, 'ERR_BODY_TOO_LARGE', `signed body over ${route.maxBodyBytes}`, route.config);
+      signedBody = read;
+    }
     if (route.authenticate) {
-      const outcome = await route.authenticate(req, c.get('path'), (pending) => waitUntil(c, pending));
+      const outcome = await route.authenticate(req, c.get('path'), { background: (pending) => waitUntil(c, pending), ...(signedBody ? { body: signedBody } : {}) });
       if (!outcome.ok) {
         const wire: ErrorOptions = { challenges: outcome.challenges };
         if (outcome.status !== undefined) wire.status = outcome.status;
@@ -169,7 +188,7 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
       url: target,
       method: req.method,
       headers: upstreamRequestHeaders(req.headers, { requestId, publicUrl, prefix: route.config.path, ...(c.env?.clientAddress ? { clientAddress: c.env.clientAddress } : {}) }),
-      body: req.method === 'GET' || req.method === 'HEAD' ? null : req.body,
+      body: req.method === 'GET' || req.method === 'HEAD' ? null : (signedBody ?? req.body),
       signal: req.signal,
       timeoutMs: route.timeoutMs,
       maxBodyBytes: route.maxBodyBytes,
@@ -199,7 +218,7 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
   };
 }
 
-function resolveRoute(route: RouteConfig, index: number, config: GatewayConfig, options: GatewayOptions): Omit<ResolvedRoute, 'authenticate'> {
+function resolveRoute(route: RouteConfig, index: number, config: GatewayConfig, options: GatewayOptions): Omit<ResolvedRoute, 'authenticate' | 'readsSignedBodies'> {
   const limits = { ...config.limits, ...route.limits };
   const common = { config: route, maxBodyBytes: limits.maxBodyBytes ?? MAX_BODY_BYTES, timeoutMs: limits.upstreamTimeoutMs ?? UPSTREAM_TIMEOUT_MS };
   if (typeof route.upstream === 'string') {

@@ -35,12 +35,18 @@ import type { Background, TrustKey, TrustKeySource } from '../trust/key-source.t
 import { wptFailureStatus, type WitErrorCode } from '../verify/errors.ts';
 import { verifyJwtSvid, type JwtSvidPolicy } from '../verify/jwt-svid.ts';
 import { verifyWit, type VerifiedWit, type WitPolicy } from '../verify/wit.ts';
+import { verifyWimseSignature, type VerifiedWimseSignature } from '../verify/wimse-signature.ts';
 import { verifyWpt } from '../verify/wpt.ts';
 import { extractCredentials, type Accepts, type Carriage } from './credentials.ts';
 import type { AuthErrorCode } from './errors.ts';
 
 export type AuthOutcome =
-  | { ok: true; principal: Principal }
+  | {
+      ok: true;
+      principal: Principal;
+      /** With an HTTP signature: what it established (its nonce and whether a signed response was asked for). */
+      signature?: VerifiedWimseSignature;
+    }
   | {
       ok: false;
       code: AuthErrorCode;
@@ -55,7 +61,13 @@ export type AuthOutcome =
  * Authenticates one request on one route; `path` is the request path as sent (for the target-URI audience);
  * `background` receives work that may outlive the response (a key set refresh; `waitUntil` on Workers).
  */
-export type RouteAuthenticator = (request: Request, path: string, background?: Background) => Promise<AuthOutcome>;
+export type RouteAuthenticator = (request: Request, path: string, extras?: AuthExtras) => Promise<AuthOutcome>;
+
+export interface AuthExtras {
+  background?: Background;
+  /** The request body as received, read by the caller (bounded) when the request carries an HTTP signature. */
+  body?: Uint8Array<ArrayBuffer>;
+}
 
 export interface AuthenticateDeps {
   config: GatewayConfig;
@@ -100,19 +112,21 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
     const svidConfig = auth.jwtSvid;
     const carriage: Carriage = witConfig?.carriage ?? 'authorization';
     const accepts: Accepts = {};
-    if (witConfig) accepts.wit = { carriage };
+    const proofs = new Set(witConfig?.proofs ?? []);
+    if (witConfig) accepts.wit = { carriage, wpt: proofs.has('wpt'), httpSig: proofs.has('http-sig') };
     if (svidConfig) accepts.jwtSvid = true;
     const witDomains = new Set(witConfig?.trustDomains ?? []);
     const svidDomains = new Set(svidConfig?.trustDomains ?? []);
 
     // RFC 9110 §11.6.1: a 401 names every scheme the route accepts. The -01 carriage defines no scheme; `WPT`
     // (registered by -02) still tells the caller that a workload proof is expected.
-    const wptChallenge = witConfig ? ['WPT'] : [];
+    const wptChallenge = proofs.has('wpt') ? ['WPT'] : [];
     const bearerChallenge = svidConfig ? ['Bearer'] : [];
     const missingChallenges = [...wptChallenge, ...bearerChallenge];
-    const refuse = (code: AuthErrorCode, detail: string, family: 'wit' | 'wpt' | 'jwt-svid' | 'none'): AuthOutcome => {
+    const refuse = (code: AuthErrorCode, detail: string, family: 'wit' | 'wpt' | 'http-sig' | 'jwt-svid' | 'none'): AuthOutcome => {
       switch (family) {
         case 'wit':
+        case 'http-sig':
           return { ok: false, code, detail, challenges: [] };
         case 'wpt':
           if (isInfrastructure(code)) return { ok: false, code, detail, challenges: [] };
@@ -123,6 +137,9 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
           if (isInfrastructure(code)) return { ok: false, code, detail, challenges: [] };
           return { ok: false, code, detail, challenges: ['Bearer error="invalid_token"', ...wptChallenge] };
         case 'none':
+          // A route that takes only HTTP signatures has no authentication scheme to challenge with (a 401 needs
+          // one, RFC 9110 §15.5.2): the draft's 400 says what is missing instead.
+          if (missingChallenges.length === 0) return { ok: false, code: 'ERR_HTTPSIG_MISSING', detail, challenges: [] };
           return { ok: false, code, detail, challenges: missingChallenges };
       }
     };
@@ -186,11 +203,13 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
       return { result, ...(hash ? { tokenHash: hash } : {}), cacheWrite: deps.state.cache.set(cacheKey, entry, ttl).catch(() => {}) };
     };
 
-    return async (request, path, background) => {
+    return async (request, path, extras = {}) => {
+      const { background } = extras;
       const presented = extractCredentials(request.headers, accepts);
       if (!presented.ok) {
         const code = presented.code;
         const family = code === 'ERR_WIT_MALFORMED' || code === 'ERR_WIT_MISSING' ? 'wit'
+          : code === 'ERR_HTTPSIG_MISSING' ? 'http-sig'
           : code === 'ERR_WPT_MALFORMED' || code === 'ERR_WPT_MISSING' ? 'wpt'
           : code === 'ERR_JWT_SVID_MALFORMED' ? 'jwt-svid' : 'none';
         return refuse(code, presented.detail, family);
@@ -229,6 +248,32 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
       const audiences = [witConfig?.audience ?? mountAudience];
       const target = `${origin}${path}`;
       if (!audiences.includes(target)) audiences.push(target);
+      const principal: Principal = {
+        workloadId: wit.value.subject.uri,
+        trustDomain: subjectOrigin,
+        credential: creds.kind,
+        keyThumbprint: wit.value.confirmationThumbprint,
+        expiresAt: new Date(wit.value.expiresAt).toISOString(),
+        tokenHash: wit.value.tokenHash,
+      };
+      if (wit.value.issuer !== undefined) principal.issuer = wit.value.issuer;
+
+      if (creds.kind === 'wit+http-sig') {
+        const signed = await verifyWimseSignature({
+          wit: wit.value,
+          message: { method: request.method, url: request.url, headers: request.headers },
+          ...(extras.body ? { body: extras.body } : {}),
+          audience: audiences,
+          version: witConfig?.httpSignature?.version ?? '07',
+          replay: deps.state.replay,
+          policy: { maxLifetimeSeconds: witConfig?.httpSignature?.maxLifetimeSeconds, clockSkewSeconds: td?.clockSkewSeconds },
+          now: deps.now,
+        });
+        await cacheWrite;
+        if (!signed.ok) return isInfrastructure(signed.code) ? { ok: false, code: signed.code, detail: signed.detail, challenges: [] } : refuse(signed.code, signed.detail, 'http-sig');
+        return { ok: true, principal, signature: signed.value };
+      }
+
       const proofContext: Parameters<typeof verifyWpt>[1] = {
         wit: wit.value,
         witToken: creds.wit,
@@ -245,15 +290,6 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
       const proof = await verifyWpt(creds.proof, proofContext);
       await cacheWrite;
       if (!proof.ok) return refuse(proof.code, proof.detail, 'wpt');
-      const principal: Principal = {
-        workloadId: wit.value.subject.uri,
-        trustDomain: subjectOrigin,
-        credential: 'wit+wpt',
-        keyThumbprint: wit.value.confirmationThumbprint,
-        expiresAt: new Date(wit.value.expiresAt).toISOString(),
-        tokenHash: wit.value.tokenHash,
-      };
-      if (wit.value.issuer !== undefined) principal.issuer = wit.value.issuer;
       return { ok: true, principal };
     };
   };
@@ -261,7 +297,7 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
 
 /** Codes for failures of the gateway's own ports (503), which carry no challenge. */
 function isInfrastructure(code: AuthErrorCode): boolean {
-  return code === 'ERR_WPT_REPLAY_STORE_FAILED' || code === 'ERR_WIT_KEY_SOURCE_FAILED' || code === 'ERR_JWT_SVID_KEY_SOURCE_FAILED';
+  return code === 'ERR_WPT_REPLAY_STORE_FAILED' || code === 'ERR_HTTPSIG_REPLAY_STORE_FAILED' || code === 'ERR_WIT_KEY_SOURCE_FAILED' || code === 'ERR_JWT_SVID_KEY_SOURCE_FAILED';
 }
 
 /**

@@ -11,9 +11,10 @@
  * comma or a space, so a comma or inner whitespace in any of these fields means "more than one field" or junk:
  * the credential is malformed, never "the first one".
  *
- * Selection when a route accepts both credentials: a WIMSE proof (per the route's carriage) selects WIT+WPT;
- * otherwise `Authorization: Bearer` selects JWT-SVID; otherwise a WIT alone is ERR_WPT_MISSING (a WIT is never a
- * bearer token) and nothing at all is ERR_CREDENTIALS_MISSING.
+ * Selection: a WPT (per the route's carriage, when the route accepts WPTs) selects WIT+WPT; else a `Signature-Input`
+ * or `Signature` field (when it accepts HTTP signatures) selects WIT+HTTP signature; else `Authorization: Bearer`
+ * selects JWT-SVID; else a WIT alone is ERR_WPT_MISSING, or ERR_HTTPSIG_MISSING on a signature-only route (a WIT
+ * is never a bearer token), and nothing at all is ERR_CREDENTIALS_MISSING.
  *
  * Does NOT: look inside the tokens (the verifiers do), or check that a -02 request carries no second credential
  * scheme (impossible: there is a single Authorization field, and a second one is refused as a duplicate).
@@ -24,9 +25,9 @@ import type { CredentialErrorCode } from './errors.ts';
 
 export type Carriage = 'authorization' | 'header';
 
-/** What the route accepts: `wit` with its proof carriage, and/or `jwtSvid`. */
+/** What the route accepts: `wit` with its proofs (a WPT in `carriage`, an HTTP signature), and/or `jwtSvid`. */
 export interface Accepts {
-  wit?: { carriage: Carriage };
+  wit?: { carriage: Carriage; wpt: boolean; httpSig: boolean };
   jwtSvid?: boolean;
 }
 
@@ -41,9 +42,14 @@ export type Presented =
       /** The `Txn-Token` field, which the proof must bind with `tth`. */
       txnToken?: string;
     }
+  | {
+      /** A WIT with a WIMSE HTTP Message Signature (`Signature-Input` / `Signature`), checked by the verifier. */
+      kind: 'wit+http-sig';
+      wit: string;
+    }
   | { kind: 'jwt-svid'; token: string };
 
-export type ExtractErrorCode = CredentialErrorCode | 'ERR_WIT_MALFORMED' | 'ERR_WPT_MALFORMED' | 'ERR_JWT_SVID_MALFORMED';
+export type ExtractErrorCode = CredentialErrorCode | 'ERR_WIT_MALFORMED' | 'ERR_WPT_MALFORMED' | 'ERR_JWT_SVID_MALFORMED' | 'ERR_HTTPSIG_MISSING';
 
 interface Authorization {
   /** Lowercased scheme name, or undefined when the field is not `scheme [1*SP credentials]`. */
@@ -86,8 +92,16 @@ export function extractCredentials(headers: Headers, accepts: Accepts): Result<P
 
   if (accepts.wit) {
     const carriage = accepts.wit.carriage;
-    const proofPresented = carriage === 'authorization' ? auth?.scheme === 'wpt' : proofHeader !== null;
+    const proofPresented = accepts.wit.wpt && (carriage === 'authorization' ? auth?.scheme === 'wpt' : proofHeader !== null);
     if (proofPresented) return extractWimse(headers, carriage, witValue, auth, proofHeader);
+    // http-signature-07 §3.1: the signature travels in Signature-Input / Signature; an Authorization field may
+    // sit beside it (a user's token, covered by the signature), so it does not decide the credential here.
+    if (accepts.wit.httpSig && (headers.has('signature-input') || headers.has('signature'))) {
+      if (witValue === null) return fail('ERR_WIT_MISSING', 'an HTTP signature without a Workload-Identity-Token field');
+      const witProblem = tokenProblem('Workload-Identity-Token', witValue);
+      if (witProblem) return fail('ERR_WIT_MALFORMED', witProblem);
+      return ok({ kind: 'wit+http-sig', wit: witValue });
+    }
   }
   if (accepts.jwtSvid && auth?.scheme === 'bearer') {
     if (auth.repeated) return fail('ERR_JWT_SVID_MALFORMED', 'the Authorization field appears more than once');
@@ -95,6 +109,7 @@ export function extractCredentials(headers: Headers, accepts: Accepts): Result<P
     return ok({ kind: 'jwt-svid', token: auth.credentials });
   }
   if (accepts.wit && witValue !== null) {
+    if (!accepts.wit.wpt) return fail('ERR_HTTPSIG_MISSING', 'a Workload-Identity-Token without an HTTP signature');
     const other = accepts.wit.carriage === 'authorization'
       ? proofHeader !== null ? ' (a Workload-Proof-Token field was sent: the -01 carriage, which this route does not use)' : ''
       : auth?.scheme === 'wpt' ? ' (an Authorization: WPT field was sent: the -02 carriage, which this route does not use)' : '';

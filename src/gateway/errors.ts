@@ -9,13 +9,14 @@
  *   - WIT: 400 (workload-creds-02 §5.2; 401 NOT RECOMMENDED there), no challenge.
  *   - WPT: 401 with `WWW-Authenticate: WPT` (wpt-02 §2.1); with the -01 carriage 400 and no challenge
  *     (wpt-01 §2.1). The status is passed by the caller (wptFailureStatus), the table holds the -02 default.
+ *   - WIMSE HTTP signature: 400, no challenge (http-signature-07 §3.5: 401 NOT RECOMMENDED).
  *   - JWT-SVID: 401 with `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750 §3.1).
  *   - no credential at all: 401 with a challenge per scheme the route accepts (RFC 9110 §11.6.1).
  * Challenges are passed by the caller, which knows what the route accepts; the same status and headers are used
  * on MCP routes, with a JSON-RPC body.
  */
 import type { Protocol } from '../config/schema.ts';
-import { JWT_SVID_ERRORS, WIT_ERRORS, WIT_FAILURE_STATUS, WPT_ERRORS, type JwtSvidErrorCode, type WitErrorCode, type WptErrorCode } from '../verify/errors.ts';
+import { HTTP_SIG_PROFILE_ERRORS, JWT_SVID_ERRORS, WIT_ERRORS, WIT_FAILURE_STATUS, WPT_ERRORS, type HttpSigProfileErrorCode, type JwtSvidErrorCode, type WitErrorCode, type WptErrorCode } from '../verify/errors.ts';
 
 /** Codes of the gateway's own credential extraction (src/gateway/credentials.ts), beside the verifiers' codes. */
 export type CredentialErrorCode =
@@ -23,7 +24,7 @@ export type CredentialErrorCode =
   | 'ERR_WIT_MISSING' // a proof (WPT) arrived without a Workload-Identity-Token
   | 'ERR_WPT_MISSING'; // a WIT arrived without a proof: a WIT is never a bearer token (workload-creds-02 §5.1)
 
-export type AuthErrorCode = CredentialErrorCode | WitErrorCode | WptErrorCode | JwtSvidErrorCode;
+export type AuthErrorCode = CredentialErrorCode | WitErrorCode | WptErrorCode | HttpSigProfileErrorCode | JwtSvidErrorCode;
 
 export type ErrorCode =
   | 'ERR_ROUTE_NOT_FOUND'
@@ -51,6 +52,9 @@ const ERRORS: Record<ErrorCode, ErrorSpec> = {
   ...family(WIT_ERRORS, { status: WIT_FAILURE_STATUS, title: 'Workload identity token rejected', decision: 'deny' }),
   ...family(WPT_ERRORS, { status: 401, title: 'Workload proof token rejected', decision: 'deny' }),
   ...family(JWT_SVID_ERRORS, { status: 401, title: 'Bearer token rejected', decision: 'deny' }),
+  // http-signature-07 §3.5: 400 is appropriate, 401 NOT RECOMMENDED (as for the WIT).
+  ...family(HTTP_SIG_PROFILE_ERRORS, { status: 400, title: 'HTTP message signature rejected', decision: 'deny' }),
+  ERR_HTTPSIG_REPLAY_STORE_FAILED: { status: 503, title: 'Credential check unavailable', decision: 'error' },
   // The gateway's own stores or key sources failed: not the caller's fault, refused all the same (fail closed).
   ERR_WIT_KEY_SOURCE_FAILED: { status: 503, title: 'Credential check unavailable', decision: 'error' },
   ERR_JWT_SVID_KEY_SOURCE_FAILED: { status: 503, title: 'Credential check unavailable', decision: 'error' },

@@ -13,7 +13,8 @@ import type { ErrorCode } from './errors.ts';
 export interface UpstreamInit {
   method: string;
   headers: Headers;
-  body: ReadableStream<Uint8Array> | null;
+  /** Streamed; or bytes already read whole (a signed request whose digest was checked). */
+  body: ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer> | null;
   signal: AbortSignal;
   redirect: 'manual';
   /** Required by the Fetch standard for stream bodies; ignored by workerd. */
@@ -43,7 +44,7 @@ export interface ProxyRequest {
   url: URL;
   method: string;
   headers: Headers;
-  body: ReadableStream<Uint8Array> | null;
+  body: ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer> | null;
   /** Aborts when the caller goes away. */
   signal: AbortSignal;
   timeoutMs: number;
@@ -83,12 +84,12 @@ export async function proxy(send: UpstreamSend, req: ProxyRequest): Promise<Prox
   // exchange is also aborted: workerd ends the upstream request cleanly when its body stream errors, so
   // without the abort the upstream would take a truncated body for a complete one.
   let exceeded = false;
-  const body = req.body && !req.headers.has('content-length')
+  const body = req.body instanceof ReadableStream && !req.headers.has('content-length')
     ? limitBody(req.body, req.maxBodyBytes, () => { exceeded = true; abort.abort(new RangeError('request body over the limit')); })
     : req.body;
   try {
     const init: UpstreamInit = { method: req.method, headers: req.headers, body, signal: abort.signal, redirect: 'manual' };
-    if (body) init.duplex = 'half';
+    if (body instanceof ReadableStream) init.duplex = 'half';
     const response = await send(req.url, init);
     if (!Number.isInteger(response.status) || response.status < 200 || response.status > 599) {
       // 1xx and out-of-range codes cannot be relayed as a final response (a Response would refuse them).

@@ -21,7 +21,8 @@ export const HTTP_SIG_ALGORITHMS = ['rsa-pss-sha512', 'rsa-v1_5-sha256', 'hmac-s
 export type HttpSigAlgorithm = (typeof HTTP_SIG_ALGORITHMS)[number];
 
 interface Profile {
-  readonly params: AlgorithmIdentifier | RsaPssParams | EcdsaParams;
+  // Written out rather than the DOM's AlgorithmIdentifier / RsaPssParams / EcdsaParams, which Workers types lack.
+  readonly params: { readonly name: string; readonly hash?: string; readonly saltLength?: number };
   readonly keyName: string;
   readonly curve?: string;
   readonly hash?: string;

@@ -79,7 +79,7 @@ export async function signMessage(message: HttpSigMessage, options: SignOptions)
   if (!base.ok) return base;
   let signature: Uint8Array<ArrayBuffer>;
   try {
-    const data = new TextEncoder().encode(base.value);
+    const data = new TextEncoder().encode(base.value) as Uint8Array<ArrayBuffer>;
     signature = registered ? await signBytes(registered.algorithm, registered.key, data) : await (options as { sign: (base: Uint8Array<ArrayBuffer>) => Promise<Uint8Array<ArrayBuffer>> }).sign(data);
   } catch (error) {
     return fail('ERR_SIG_KEY_INVALID', `Web Crypto refused to sign: ${(error as Error).name}`);

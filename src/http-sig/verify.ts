@@ -79,7 +79,7 @@ export async function verifySignature(
   }
   let valid: boolean;
   try {
-    valid = await verifyBytes(options.algorithm, options.key, signature.value, new TextEncoder().encode(base.value));
+    valid = await verifyBytes(options.algorithm, options.key, signature.value, new TextEncoder().encode(base.value) as Uint8Array<ArrayBuffer>);
   } catch (error) {
     return fail('ERR_SIG_KEY_INVALID', `Web Crypto refused to verify: ${(error as Error).name}`);
   }

@@ -10,8 +10,8 @@ export interface Principal {
   trustDomain: string;
   /** `iss` of the credential, when it had one. */
   issuer?: string;
-  /** `wit+wpt`: a WIT with a proof of possession; `jwt-svid`: a SPIFFE JWT-SVID bearer token. */
-  credential: 'wit+wpt' | 'jwt-svid';
+  /** `wit+wpt` / `wit+http-sig`: a WIT with a proof of possession (a WPT, or a WIMSE HTTP signature); `jwt-svid`: a SPIFFE JWT-SVID bearer token. */
+  credential: 'wit+wpt' | 'wit+http-sig' | 'jwt-svid';
   /** RFC 7638 thumbprint of the key the caller proved possession of (the WIT's `cnf.jwk`); absent for bearer tokens. */
   keyThumbprint?: string;
   /** When the credential stops being valid (ISO 8601). */

@@ -33,8 +33,8 @@ export function nodeUpstreamFetch(): UpstreamSend {
         resolve({ status, statusText: res.statusMessage ?? '', headers: responseHeaders, body: bodiless ? null : toWebStream(res) });
       });
       outgoing.once('error', reject);
-      if (!init.body) {
-        outgoing.end();
+      if (!init.body || init.body instanceof Uint8Array) {
+        outgoing.end(init.body ?? undefined);
         return;
       }
       // A failing body (the gateway's size limit) destroys the upstream request, which rejects above.

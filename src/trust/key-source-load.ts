@@ -6,6 +6,7 @@
  * without quoting the body.
  */
 import { KEY_FETCH_TIMEOUT_MS, MAX_KEY_SET_BYTES } from '../limits.ts';
+import { readBounded } from '../read-bounded.ts';
 
 export type KeyFetch = (url: string, init: RequestInit) => Promise<Response>;
 export type ReadTextFile = (path: string) => Promise<string>;
@@ -29,7 +30,14 @@ export async function fetchKeySetText(fetchImpl: KeyFetch, url: string, timeoutM
       await response.body?.cancel().catch(() => {});
       throw new Error(`declares ${declared} bytes, limit ${MAX_KEY_SET_BYTES}`);
     }
-    return decode(await readBounded(response, controller.signal, timeoutMs));
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = await readBounded(response.body, MAX_KEY_SET_BYTES);
+    } catch {
+      throw new Error(controller.signal.aborted ? `no complete body within ${timeoutMs} ms` : 'body could not be read');
+    }
+    if (bytes === undefined) throw new Error(`body is over ${MAX_KEY_SET_BYTES} bytes`);
+    return decode(bytes);
   } finally {
     clearTimeout(timer);
   }
@@ -44,33 +52,6 @@ export async function readKeySetFile(readFile: ReadTextFile, path: string): Prom
   }
   if (text.length > MAX_KEY_SET_BYTES) throw new Error(`is over ${MAX_KEY_SET_BYTES} bytes`);
   return text;
-}
-
-async function readBounded(response: Response, signal: AbortSignal, timeoutMs: number): Promise<Uint8Array> {
-  if (!response.body) return new Uint8Array();
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > MAX_KEY_SET_BYTES) throw new Error(`body is over ${MAX_KEY_SET_BYTES} bytes`);
-      chunks.push(value);
-    }
-  } catch (error) {
-    await reader.cancel().catch(() => {});
-    if (signal.aborted) throw new Error(`no complete body within ${timeoutMs} ms`);
-    throw error instanceof Error && error.message.startsWith('body is over') ? error : new Error('body could not be read');
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
 }
 
 function decode(bytes: Uint8Array): string {

@@ -83,7 +83,12 @@ export const JWT_SVID_ERRORS = {
 
 export type JwtSvidErrorCode = keyof typeof JWT_SVID_ERRORS;
 
-/** draft-ietf-wimse-http-signature-07 (and -06) over RFC 9421 and RFC 9530, in check order (verify/wimse-signature.ts). */
+/**
+ * draft-ietf-wimse-http-signature-07 (and -06) over RFC 9421 and RFC 9530, in check order (verify/wimse-signature.ts).
+ * The response verifier (verify/wimse-response-signature.ts) returns the same codes for the same checks on a
+ * response (where a description says "request", read "message"; wimse-req-nonce takes wimse-aud's place), plus
+ * ERR_HTTPSIG_REQ_NONCE_MISMATCH.
+ */
 export const HTTP_SIG_PROFILE_ERRORS = {
   ERR_HTTPSIG_MISSING: 'no signature with tag wimse-workload-to-workload (-07 §3.3), or no Signature-Input / Signature at all',
   ERR_HTTPSIG_MALFORMED: 'Signature-Input or Signature is not a valid RFC 9421 dictionary, repeats a label, or exceeds a bound (RFC 9421 §4)',
@@ -103,6 +108,7 @@ export const HTTP_SIG_PROFILE_ERRORS = {
   ERR_HTTPSIG_SIGNATURE_INVALID: 'the signature does not verify with the WIT\'s cnf.jwk and cnf.jwk.alg over the re-created base (RFC 9421 §3.2, §3.3.7)',
   ERR_HTTPSIG_REPLAY_STORE_FAILED: 'the replay store could not record the nonce (fail closed)',
   ERR_HTTPSIG_REPLAYED: 'the nonce was already used by this workload within the signature lifetime (-07 §3.2)',
+  ERR_HTTPSIG_REQ_NONCE_MISMATCH: 'a response\'s wimse-req-nonce is not the nonce of the request it answers (-07 §3.4: the client MUST verify it equals that nonce)',
 } as const;
 
 export type HttpSigProfileErrorCode = keyof typeof HTTP_SIG_PROFILE_ERRORS;

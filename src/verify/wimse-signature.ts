@@ -23,26 +23,32 @@
  *      so a message that fails any other check never burns a nonce
  *
  * Does NOT: verify the WIT, read the body (the caller passes the bytes it received, bounded), decide what the
- * route requires beyond this profile, or sign responses (mint/response-signature.ts). Details never contain the
- * WIT, a signature or a body.
+ * route requires beyond this profile, sign responses (mint/wimse-signature.ts) or verify them
+ * (verify/wimse-response-signature.ts). Steps 1-2, 3 (keyid / alg), 5, 7 and 8 are shared with the response
+ * verifier (verify/wimse-signature-common.ts). Details never contain the WIT, a signature or a body.
  */
-import { isAsymmetricJwsAlgorithm, keyFits, verifyParams } from '../crypto/algorithms.ts';
 import { sha256b64url } from '../crypto/digest.ts';
-import { sharedKeyImportCache, type KeyImportCache } from '../crypto/key-cache.ts';
-import { checkDigestField } from '../http-sig/content-digest.ts';
-import { fieldLines, type HttpSigMessage } from '../http-sig/message.ts';
-import { parseSignatures, type HttpSignature } from '../http-sig/parse-signatures.ts';
-import { createSignatureBase } from '../http-sig/signature-base.ts';
-import type { BareItem } from '../http-sig/sf-types.ts';
+import type { KeyImportCache } from '../crypto/key-cache.ts';
+import type { HttpSigMessage } from '../http-sig/message.ts';
 import { DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_HTTP_SIG_MAX_LIFETIME_SECONDS } from '../limits.ts';
 import { fail, ok, type Result } from '../result.ts';
 import type { ReplayStore } from '../state/ports.ts';
 import type { HttpSigProfileErrorCode } from './errors.ts';
+import {
+  checkBodyDigest,
+  checkSignatureTimes,
+  fieldPresent,
+  forbiddenParameter,
+  REQUEST_DERIVED,
+  selectWimseSignature,
+  stringValue,
+  verifyWithWitKey,
+  type WimseSignatureVersion,
+} from './wimse-signature-common.ts';
 import type { VerifiedWit } from './wit.ts';
 import { errorName } from './wit.ts';
 
-export const WIMSE_SIGNATURE_TAG = 'wimse-workload-to-workload';
-export type WimseSignatureVersion = '07' | '06';
+export { WIMSE_SIGNATURE_TAG, type WimseSignatureVersion } from './wimse-signature-common.ts';
 
 export interface WimseSignatureContext {
   /** The caller's verified WIT: its `cnf.jwk` is the only key a signature may verify with. */
@@ -75,7 +81,6 @@ export interface VerifiedWimseSignature {
 }
 
 const CONTEXT_FIELDS = ['content-type', 'content-digest', 'authorization', 'txn-token', 'workload-identity-token'] as const;
-const DERIVED: Record<WimseSignatureVersion, readonly string[]> = { '07': ['@method', '@path', '@query'], '06': ['@method', '@request-target'] };
 /** nonce characters that may enter a replay key unhashed; never `#` or `:` (see verify/wpt.ts). */
 const SAFE_NONCE = /^[A-Za-z0-9._~-]{1,256}$/;
 
@@ -85,18 +90,14 @@ export async function verifyWimseSignature(ctx: WimseSignatureContext): Promise<
   const maxLifetime = ctx.policy?.maxLifetimeSeconds ?? DEFAULT_HTTP_SIG_MAX_LIFETIME_SECONDS;
   const { wit, message } = ctx;
 
-  // 1. parse
-  const parsed = parseSignatures(message.headers);
-  if (!parsed.ok) return fail(parsed.code === 'ERR_SIG_MISSING' ? 'ERR_HTTPSIG_MISSING' : 'ERR_HTTPSIG_MALFORMED', parsed.detail);
-  // 2. select by tag
-  const chosen = selectWimse(parsed.value, version);
+  // 1. parse, 2. select by tag
+  const chosen = selectWimseSignature(message.headers, version);
   if (!chosen.ok) return chosen;
   const signature = chosen.value;
   // 3. parameters
   const params = signature.params;
-  for (const name of ['keyid', 'alg'] as const) {
-    if (params.has(name)) return fail('ERR_HTTPSIG_PARAM_FORBIDDEN', `${name} must not be used: the key and its algorithm come from the WIT`);
-  }
+  const forbidden = forbiddenParameter(params);
+  if (forbidden) return forbidden;
   if (params.has('wimse-req-nonce')) return fail('ERR_HTTPSIG_PARAM_FORBIDDEN', 'wimse-req-nonce belongs to responses');
   const { created, expires, nonce } = signature.metadata;
   const aud = params.get('wimse-aud');
@@ -108,44 +109,22 @@ export async function verifyWimseSignature(ctx: WimseSignatureContext): Promise<
   if (nonce!.length === 0 || nonce!.length > 256) return fail('ERR_HTTPSIG_PARAM_INVALID', 'nonce must have 1 to 256 characters');
   // 4. covered components
   const covered = new Map(signature.components.map((c) => [c.name, c.params.size === 0]));
-  const required = [...DERIVED[version], ...CONTEXT_FIELDS.filter((name) => fieldPresent(message, name))];
+  const required = [...REQUEST_DERIVED[version], ...CONTEXT_FIELDS.filter((name) => fieldPresent(message, name))];
   const uncovered = required.filter((name) => covered.get(name) !== true);
   if (uncovered.length > 0) return fail('ERR_HTTPSIG_COMPONENT_MISSING', `the signature does not cover ${uncovered.join(', ')}`);
   // 5. Content-Digest over the body received
-  if (ctx.body !== undefined && ctx.body.byteLength > 0) {
-    const digest = headerValue(message, 'content-digest');
-    if (digest === undefined) return fail('ERR_HTTPSIG_DIGEST_MISSING', 'a request with a body must carry Content-Digest');
-    const checked = await checkDigestField(digest, ctx.body);
-    if (!checked.ok) return fail(checked.code === 'ERR_DIGEST_MISMATCH' ? 'ERR_HTTPSIG_DIGEST_MISMATCH' : 'ERR_HTTPSIG_DIGEST_INVALID', checked.detail);
-  }
+  const digest = await checkBodyDigest(message, ctx.body, 'request');
+  if (digest) return digest;
   // 6. audience
   const audiences = typeof ctx.audience === 'string' ? [ctx.audience] : ctx.audience;
   if (!audiences.includes(stringValue(aud!))) return fail('ERR_HTTPSIG_AUD_MISMATCH', 'wimse-aud is not this route\'s audience');
   // 7. time
   const now = ctx.now() / 1000;
-  if (expires! < created!) return fail('ERR_HTTPSIG_PARAM_INVALID', 'expires precedes created');
-  if (created! > now + skew) return fail('ERR_HTTPSIG_NOT_YET_VALID', `created is ${Math.ceil(created! - now)}s in the future`);
-  if (expires! <= now - skew) return fail('ERR_HTTPSIG_EXPIRED', `expired ${Math.floor(now - expires!)}s ago`);
-  if (expires! - created! > maxLifetime) return fail('ERR_HTTPSIG_LIFETIME_TOO_LONG', `valid for ${expires! - created!}s, limit ${maxLifetime}s`);
+  const time = checkSignatureTimes(created!, expires!, now, skew, maxLifetime);
+  if (time) return time;
   // 8. signature, with the WIT's confirmation key and algorithm (RFC 9421 §3.3.7)
-  const alg = wit.confirmationAlgorithm;
-  if (!isAsymmetricJwsAlgorithm(alg)) return fail('ERR_HTTPSIG_SIGNATURE_INVALID', 'the WIT\'s cnf.jwk.alg is not a signature algorithm');
-  let key: CryptoKey;
-  try {
-    key = (await (ctx.keyCache ?? sharedKeyImportCache()).importPublic(wit.confirmationKey, alg, wit.confirmationThumbprint)).key;
-  } catch {
-    return fail('ERR_HTTPSIG_SIGNATURE_INVALID', `the WIT's confirmation key does not import for ${alg}`);
-  }
-  if (!keyFits(key, alg)) return fail('ERR_HTTPSIG_SIGNATURE_INVALID', `the WIT's confirmation key does not fit ${alg}`);
-  const base = createSignatureBase(message, signature.components, params);
-  if (!base.ok) return fail('ERR_HTTPSIG_COMPONENT_INVALID', base.detail);
-  let valid: boolean;
-  try {
-    valid = await crypto.subtle.verify(verifyParams(alg), key, signature.value, new TextEncoder().encode(base.value));
-  } catch {
-    valid = false;
-  }
-  if (!valid) return fail('ERR_HTTPSIG_SIGNATURE_INVALID', `signature ${signature.label} does not verify with the WIT's key`);
+  const invalid = await verifyWithWitKey(wit, message, signature, ctx.keyCache);
+  if (invalid) return invalid;
   // 9. nonce, last
   const replayKey = `httpsig-nonce:${wit.subjectHash}:${SAFE_NONCE.test(nonce!) ? nonce : `#${await sha256b64url(nonce!)}`}`;
   const ttlMs = Math.max(1, Math.ceil((expires! + skew - now) * 1000));
@@ -166,29 +145,4 @@ export async function verifyWimseSignature(ctx: WimseSignatureContext): Promise<
     signResponse: signResponse?.type === 'boolean' && signResponse.value === true,
     coveredFields: signature.components.filter((c) => !c.name.startsWith('@')).map((c) => c.name),
   });
-}
-
-function selectWimse(signatures: readonly HttpSignature[], version: WimseSignatureVersion): Result<HttpSignature, HttpSigProfileErrorCode> {
-  const tagged = signatures.filter((s) => s.metadata.tag === WIMSE_SIGNATURE_TAG);
-  if (tagged.length === 1) return ok(tagged[0]!);
-  if (tagged.length === 0) {
-    const untagged = version === '06' ? signatures.find((s) => s.label === 'wimse') : undefined;
-    return fail(untagged ? 'ERR_HTTPSIG_PARAM_MISSING' : 'ERR_HTTPSIG_MISSING', untagged ? `missing tag="${WIMSE_SIGNATURE_TAG}"` : `no signature has tag="${WIMSE_SIGNATURE_TAG}"`);
-  }
-  // -06 §3: "If multiple ones are included, then the signature label ... SHOULD be wimse"; -07 refuses.
-  const labelled = version === '06' ? tagged.filter((s) => s.label === 'wimse') : [];
-  if (labelled.length === 1) return ok(labelled[0]!);
-  return fail('ERR_HTTPSIG_AMBIGUOUS', `${tagged.length} signatures carry tag="${WIMSE_SIGNATURE_TAG}"`);
-}
-
-function headerValue(message: HttpSigMessage, name: string): string | undefined {
-  return fieldLines(message.headers, name)?.join(', ');
-}
-
-function fieldPresent(message: HttpSigMessage, name: string): boolean {
-  return headerValue(message, name) !== undefined;
-}
-
-function stringValue(item: BareItem): string {
-  return item.type === 'string' ? item.value : '';
 }

@@ -94,6 +94,9 @@ export function conformanceConfig(fixtureUrl: string, deadPort: number, keys: Tr
       { path: '/wimse', protocol: 'http', upstream: `${fixtureUrl}/base`, auth: wit },
       { path: '/mcp-wimse', protocol: 'mcp', upstream: `${fixtureUrl}/mcp-up`, auth: wit },
       { path: '/wimse-01', protocol: 'http', upstream: `${fixtureUrl}/base`, auth: { wit: { trustDomains: [TRUST_DOMAIN], carriage: 'header' } } },
+      { path: '/sig', protocol: 'http', upstream: `${fixtureUrl}/base`, auth: { wit: { trustDomains: [TRUST_DOMAIN], proofs: ['http-sig'] } }, limits: { maxBodyBytes: SMALL_BODY_BYTES } },
+      { path: '/mcp-sig', protocol: 'mcp', upstream: `${fixtureUrl}/mcp-up`, auth: { wit: { trustDomains: [TRUST_DOMAIN], proofs: ['wpt', 'http-sig'] } } },
+      { path: '/sig-06', protocol: 'http', upstream: `${fixtureUrl}/base`, auth: { wit: { trustDomains: [TRUST_DOMAIN], proofs: ['http-sig'], httpSignature: { version: '06' } } } },
       { path: '/svid', protocol: 'http', upstream: `${fixtureUrl}/base`, auth: { jwtSvid: { trustDomains: [TRUST_DOMAIN] } } },
       // Trust domain keys from a keySource (test/conformance/key-sources.test.ts).
       { path: '/keys-url', protocol: 'http', upstream: `${fixtureUrl}/base`, auth: { wit: { trustDomains: [KEYS_URL_TRUST_DOMAIN] } } },

@@ -6,10 +6,10 @@ const WIT = 'aaaa.bbbb.cccc';
 const WPT = 'dddd.eeee.ffff';
 const SVID = 'gggg.hhhh.iiii';
 
-const v02: Accepts = { wit: { carriage: 'authorization' } };
-const v01: Accepts = { wit: { carriage: 'header' } };
+const v02: Accepts = { wit: { carriage: 'authorization', wpt: true, httpSig: false } };
+const v01: Accepts = { wit: { carriage: 'header', wpt: true, httpSig: false } };
 const svid: Accepts = { jwtSvid: true };
-const both: Accepts = { wit: { carriage: 'authorization' }, jwtSvid: true };
+const both: Accepts = { wit: { carriage: 'authorization', wpt: true, httpSig: false }, jwtSvid: true };
 
 function headers(fields: Array<[string, string]>): Headers {
   const h = new Headers();
@@ -121,5 +121,28 @@ describe('extractCredentials: a route accepting both', () => {
     expect(extractCredentials(headers([['workload-identity-token', WIT], ['authorization', `Bearer ${SVID}`]]), both)).toMatchObject({ ok: true, value: { kind: 'jwt-svid' } });
     expect(code([['workload-identity-token', WIT]], both)).toBe('ERR_WPT_MISSING');
     expect(code([], both)).toBe('ERR_CREDENTIALS_MISSING');
+  });
+});
+
+describe('extractCredentials: WIT with an HTTP signature', () => {
+  const sigOnly: Accepts = { wit: { carriage: 'authorization', wpt: false, httpSig: true } };
+  const either: Accepts = { wit: { carriage: 'authorization', wpt: true, httpSig: true } };
+
+  it('selects the signature when Signature-Input or Signature is present, an Authorization: Bearer beside it included', () => {
+    expect(extractCredentials(headers([['workload-identity-token', WIT], ['signature-input', 'sig1=()'], ['signature', 'sig1=:AA==:']]), sigOnly)).toEqual({ ok: true, value: { kind: 'wit+http-sig', wit: WIT } });
+    expect(extractCredentials(headers([['workload-identity-token', WIT], ['signature-input', 'x'], ['authorization', 'Bearer user-token']]), either)).toEqual({ ok: true, value: { kind: 'wit+http-sig', wit: WIT } });
+  });
+
+  it('prefers a WPT when the route takes both and the request carries one', () => {
+    const result = extractCredentials(headers([['workload-identity-token', WIT], ['authorization', `WPT ${WPT}`], ['signature-input', 'x']]), either);
+    expect(result).toMatchObject({ ok: true, value: { kind: 'wit+wpt' } });
+  });
+
+  it('refuses a signature without a WIT, a repeated WIT, and a WIT alone on a signature-only route', () => {
+    expect(extractCredentials(headers([['signature-input', 'x']]), sigOnly)).toMatchObject({ ok: false, code: 'ERR_WIT_MISSING' });
+    expect(extractCredentials(headers([['workload-identity-token', `${WIT}, ${WIT}`], ['signature-input', 'x']]), sigOnly)).toMatchObject({ ok: false, code: 'ERR_WIT_MALFORMED' });
+    expect(extractCredentials(headers([['workload-identity-token', WIT]]), sigOnly)).toMatchObject({ ok: false, code: 'ERR_HTTPSIG_MISSING' });
+    // A WPT sent to a signature-only route is not taken as a proof.
+    expect(extractCredentials(headers([['workload-identity-token', WIT], ['authorization', `WPT ${WPT}`]]), sigOnly)).toMatchObject({ ok: false, code: 'ERR_HTTPSIG_MISSING' });
   });
 });

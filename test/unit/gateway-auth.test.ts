@@ -2,7 +2,9 @@
  * The authentication stage in the gateway pipeline, in-process: real WITs, WPTs and JWT-SVIDs signed with Web
  * Crypto, checked through createGateway with a memory state, a recording upstream and an in-memory audit sink.
  */
+import { exportJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createWimseSigner, type WimseSigner } from '../../src/mint/wimse-signature.ts';
 import { sha256b64url } from '../../src/crypto/digest.ts';
 import { jwkThumbprint } from '../../src/crypto/thumbprint.ts';
 import { memoryCache } from '../../src/state/index.ts';
@@ -41,6 +43,8 @@ beforeAll(async () => {
       { path: '/svid', protocol: 'http', upstream: 'http://up.internal/', auth: { jwtSvid: { trustDomains: [TD] } } },
       { path: '/both', protocol: 'mcp', upstream: 'http://up.internal/', auth: { wit: { trustDomains: [TD] }, jwtSvid: { trustDomains: [TD], audience: 'spiffe://dev.test/gateway' } } },
       { path: '/open', protocol: 'http', upstream: 'http://up.internal/', public: true },
+      { path: '/sig', protocol: 'http', upstream: 'http://up.internal/', auth: { wit: { trustDomains: [TD], proofs: ['http-sig'] } }, limits: { maxBodyBytes: 64 } },
+      { path: '/either', protocol: 'mcp', upstream: 'http://up.internal/', auth: { wit: { trustDomains: [TD], proofs: ['wpt', 'http-sig'] } } },
     ],
   };
 });
@@ -404,5 +408,69 @@ describe('JWT-SVID on a route (in-process)', () => {
     const refused = await gw.fetch(request('/both', [['authorization', `Bearer ${await svid(`${PUBLIC}/both`)}`]]));
     expect(refused.status).toBe(401);
     expect(refused.headers.get('www-authenticate')).toBe('Bearer error="invalid_token", WPT');
+  });
+});
+
+describe('WIT + WIMSE HTTP signature on a route (in-process)', () => {
+  let signer: WimseSigner;
+  let witToken: string;
+  beforeAll(async () => {
+    witToken = await wit();
+    signer = await createWimseSigner(witToken, { ...(await exportJWK(workload.privateKey)), alg: workload.alg });
+  });
+
+  /** A request to `path` with the WIT and a WIMSE signature made for `aud` (default the route mount). */
+  async function signedRequest(path: string, options: { body?: string; sendBody?: string; aud?: string; extra?: Record<string, string> } = {}) {
+    const headers = new Headers({ 'workload-identity-token': witToken, ...options.extra });
+    const url = `${PUBLIC}${path}`;
+    const body = options.body === undefined ? undefined : new TextEncoder().encode(options.body);
+    // Set before signing: fetch would add a text/plain Content-Type to a string body, which the signature must cover.
+    if (body) headers.set('content-type', 'application/json');
+    const method = body ? 'POST' : 'GET';
+    const fields = await signer({ method, url, headers }, { audience: options.aud ?? `${PUBLIC}/${path.split('/')[1]}`, ...(body ? { body } : {}) });
+    for (const [name, value] of Object.entries(fields)) if (name !== 'nonce') headers.set(name, value);
+    return new Request(`http://127.0.0.1${path}`, { method, headers, ...(body ? { body: options.sendBody ?? options.body } : {}) });
+  }
+
+  it('authenticates a signed GET and a signed POST, forwards the body read for the digest and no signature fields', async () => {
+    const { gw, audit, seen } = setup();
+    expect((await gw.fetch(await signedRequest('/sig/tools'))).status).toBe(200);
+    const post = await gw.fetch(await signedRequest('/either/x', { body: '{"jsonrpc":"2.0"}' }));
+    expect(post.status).toBe(200);
+    expect(await seen[1]!.text()).toBe('{"jsonrpc":"2.0"}');
+    for (const name of ['signature', 'signature-input', 'workload-identity-token']) expect(seen[1]!.headers.has(name)).toBe(false);
+    expect(seen[1]!.headers.get('content-digest')).toMatch(/^sha-256=:/);
+    expect(audit.events[1]).toMatchObject({ decision: 'allow', principal: { credential: 'wit+http-sig', workloadId: SUB } });
+  });
+
+  it('refuses a body that does not match its Content-Digest (400 ERR_HTTPSIG_DIGEST_MISMATCH) without calling the upstream', async () => {
+    const { gw, seen } = setup();
+    await expectProblem(await gw.fetch(await signedRequest('/sig', { body: '{"a":1}', sendBody: '{"a":2}' })), 400, 'ERR_HTTPSIG_DIGEST_MISMATCH');
+    expect(seen).toHaveLength(0);
+  });
+
+  it('reads a signed body only up to the route limit (413 ERR_BODY_TOO_LARGE)', async () => {
+    const { gw, seen } = setup();
+    await expectProblem(await gw.fetch(await signedRequest('/sig', { body: 'x'.repeat(65) })), 413, 'ERR_BODY_TOO_LARGE');
+    expect(seen).toHaveLength(0);
+  });
+
+  it('refuses a replayed signature (400 ERR_HTTPSIG_REPLAYED), another audience (ERR_HTTPSIG_AUD_MISMATCH), and a WIT without a signature (ERR_HTTPSIG_MISSING)', async () => {
+    const { gw } = setup();
+    const once = await signedRequest('/sig');
+    expect((await gw.fetch(once.clone())).status).toBe(200);
+    await expectProblem(await gw.fetch(once), 400, 'ERR_HTTPSIG_REPLAYED');
+    await expectProblem(await gw.fetch(await signedRequest('/sig', { aud: `${PUBLIC}/either` })), 400, 'ERR_HTTPSIG_AUD_MISMATCH');
+    const bare = await gw.fetch(request('/sig', [['workload-identity-token', witToken]], { method: 'GET', body: null }));
+    await expectProblem(bare, 400, 'ERR_HTTPSIG_MISSING');
+    await expectProblem(await gw.fetch(request('/sig', [], { method: 'GET', body: null })), 400, 'ERR_HTTPSIG_MISSING');
+  });
+
+  it('on a route taking both proofs, a WPT still works, and a 401 challenges with WPT only', async () => {
+    const { gw } = setup();
+    expect((await gw.fetch(request('/either', wimse(witToken, await wpt(witToken, `${PUBLIC}/either`))))).status).toBe(200);
+    const none = await gw.fetch(request('/either', []));
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toBe('WPT');
   });
 });

@@ -4,14 +4,9 @@
  * byte; then one negative test per validation step of verify/wimse-signature.ts, each asserting its code, with
  * messages signed by mint/wimse-signature.ts.
  */
-import type { JWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sha256b64url } from '../../../src/crypto/digest.ts';
-import { parseCompactJwt } from '../../../src/crypto/jws.ts';
-import { jwkThumbprint } from '../../../src/crypto/thumbprint.ts';
 import { parseSignatures } from '../../../src/http-sig/parse-signatures.ts';
 import { createSignatureBase } from '../../../src/http-sig/signature-base.ts';
-import { parseWorkloadId } from '../../../src/identity/workload-id.ts';
 import { generateSigningKey } from '../../../src/mint/keys.ts';
 import { createWimseSigner, type WimseSigner } from '../../../src/mint/wimse-signature.ts';
 import { mintWit } from '../../../src/mint/wit.ts';
@@ -23,27 +18,10 @@ import v5 from '../../vectors/wimse/v5-http-sig.json' with { type: 'json' };
 import v6 from '../../vectors/wimse/v6-http-sig.json' with { type: 'json' };
 import v7 from '../../vectors/wimse/v7-http-sig.json' with { type: 'json' };
 import { expectFailure, expectOk } from './mint.ts';
+import { unverifiedWit } from './unverified-wit.ts';
 
 type Vector = typeof v7 & { requestBase?: string; responseBase?: string };
 const header = (fields: string[][], name: string) => fields.find(([k]) => k!.toLowerCase() === name)?.[1];
-
-/** A VerifiedWit from a vector's WIT without checking its signature (the generator's issuer key is unpublished). */
-async function unverifiedWit(token: string): Promise<VerifiedWit> {
-  const parsed = parseCompactJwt(token);
-  if (!parsed.ok) throw new Error(parsed.detail);
-  const { claims } = parsed.value;
-  const jwk = (claims.cnf as { jwk: JWK }).jwk;
-  const subject = expectOk(parseWorkloadId(claims.sub as string));
-  return {
-    subject,
-    expiresAt: (claims.exp as number) * 1000,
-    confirmationKey: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, ...(jwk.y ? { y: jwk.y } : {}), alg: jwk.alg } as JWK,
-    confirmationAlgorithm: jwk.alg as string,
-    confirmationThumbprint: await jwkThumbprint(jwk),
-    tokenHash: await sha256b64url(token),
-    subjectHash: await sha256b64url(subject.uri),
-  };
-}
 
 function vectorRequest(v: Vector) {
   return { method: v.request.method, url: v.request.url, headers: v.request.headers as [string, string][] };
@@ -228,8 +206,9 @@ describe('verifyWimseSignature: signed by mint/wimse-signature.ts', () => {
     await expectCode(verifyWimseSignature(ctx((await signed()).message, undefined, { replay: broken })), 'ERR_HTTPSIG_REPLAY_STORE_FAILED');
   });
 
-  it('every profile error code has a description and is asserted above', async () => {
-    const source = await import('node:fs/promises').then((fs) => fs.readFile(new URL(import.meta.url), 'utf8'));
+  it('every profile error code has a description and is asserted above (or, response-only, in the response tests)', async () => {
+    const read = (file: string) => import('node:fs/promises').then((fs) => fs.readFile(new URL(file, import.meta.url), 'utf8'));
+    const source = (await read(import.meta.url)) + (await read('./wimse-response-signature.test.ts'));
     for (const code of Object.keys(HTTP_SIG_PROFILE_ERRORS)) expect(source, code).toContain(`'${code}'`);
   });
 });
