@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { routeMatcher } from '../gateway/routes.ts';
 import { DEFAULT_HTTP_SIG_MAX_LIFETIME_SECONDS, DEFAULT_WPT_MAX_LIFETIME_SECONDS, MAX_CONFIG_LIST_ENTRIES, MAX_HTTP_SIG_LIFETIME_LIMIT_SECONDS, MAX_WPT_LIFETIME_LIMIT_SECONDS } from '../limits.ts';
+import { parseWorkloadId } from '../identity/workload-id.ts';
 import { hasSpiffeAlgorithm, trustDomainOrigin, trustDomainsSchema } from './trust-domains.ts';
 
 const positiveInt = z.number().int().positive();
@@ -92,6 +93,10 @@ const auth = z
           .strictObject({
             version: z.enum(['07', '06']).default('07').describe('draft-ietf-wimse-http-signature revision: "07" (@path, @query; default) or "06" (@request-target).'),
             maxLifetimeSeconds: positiveInt.max(MAX_HTTP_SIG_LIFETIME_LIMIT_SECONDS).optional().describe(`Longest expires - created accepted. Default ${DEFAULT_HTTP_SIG_MAX_LIFETIME_SECONDS}.`),
+            signResponses: z
+              .enum(['requested', 'always'])
+              .default('requested')
+              .describe('Sign the response to a signed request with the gateway\'s identity: when the request asks (wimse-sign-response, the default), or always. Needs the top-level identity.'),
           })
           .optional()
           .describe('Options of the "http-sig" proof. A signed request\'s body is read (up to the route\'s maxBodyBytes, else 413) to check its Content-Digest, then forwarded.'),
@@ -118,6 +123,13 @@ const route = z
     upstream,
     public: z.boolean().optional().describe('Serve without authentication. Required (true) when the route has no auth block.'),
     auth: auth.optional(),
+    upstreamAuth: z
+      .strictObject({
+        proof: z.enum(['wpt', 'http-sig']).describe('How the gateway proves its own identity (the top-level identity) to the upstream: its WIT with a WPT, or with a WIMSE HTTP signature (which covers the body: it is read whole, up to maxBodyBytes).'),
+        audience: httpUrl.optional().describe('The WPT aud / wimse-aud the upstream expects. Default: the upstream URL of the request, without query.'),
+      })
+      .optional()
+      .describe('Authenticate the gateway itself to the upstream. The caller\'s credentials are never forwarded either way.'),
     limits: routeLimits.optional().describe('Overrides of the gateway body and timeout limits for this route.'),
   })
   .superRefine((r, ctx) => {
@@ -140,6 +152,21 @@ export const gatewayConfigSchema = z
     audit: z
       .strictObject({ sink: z.enum(['stdout', 'none']).default('stdout').describe('Where audit events go: JSON lines on stdout, or nowhere.') })
       .optional(),
+    identity: z
+      .strictObject({
+        workloadId: z.string().max(2048).optional().describe('The WIT\'s sub must be this identifier (a check that the right credential was deployed).'),
+        file: z.string().min(1).max(4096).optional().describe('Path (relative to the config file) of a JSON document { "wit": ..., "key": <private JWK> }, as `portcullis mint-wit` prints; re-read at half the WIT\'s lifetime. Node, Deno, Bun.'),
+        env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).max(128).optional().describe('Name of an environment variable (a Workers secret) holding that JSON document.'),
+      })
+      .superRefine((id, ctx) => {
+        if ((id.file === undefined) === (id.env === undefined)) ctx.addIssue({ code: 'custom', message: 'set exactly one of file and env' });
+        if (id.workloadId !== undefined) {
+          const parsed = parseWorkloadId(id.workloadId);
+          if (!parsed.ok) ctx.addIssue({ code: 'custom', path: ['workloadId'], message: `not a canonical workload identifier: ${parsed.detail}` });
+        }
+      })
+      .optional()
+      .describe('The gateway\'s own workload identity (a WIT and its key): signs responses and authenticates the gateway to upstreams.'),
     routes: z.array(route).min(1).describe('Mounted upstreams.'),
   })
   .superRefine(
@@ -158,10 +185,22 @@ export const gatewayConfigSchema = z
       });
       trustDomainProblems(cfg, routes, ctx);
       audienceProblems(cfg.publicUrl, routes, ctx);
+      identityProblems(cfg.identity !== undefined, routes, ctx);
     },
     { when: () => true }, // report cross-route problems together with all the others
   )
   .describe('Portcullis gateway configuration.');
+
+/** Routes that sign with, or present, the gateway's own identity need one configured. */
+function identityProblems(hasIdentity: boolean, routes: unknown[], ctx: z.RefinementCtx): void {
+  if (hasIdentity) return;
+  routes.forEach((r, i) => {
+    if (!isRecord(r)) return;
+    if (r.upstreamAuth !== undefined) ctx.addIssue({ code: 'custom', path: ['routes', i, 'upstreamAuth'], message: 'needs the top-level identity (the gateway\'s own WIT and key)' });
+    const sig = isRecord(r.auth) && isRecord(r.auth.wit) && isRecord(r.auth.wit.httpSignature) ? r.auth.wit.httpSignature : undefined;
+    if (sig?.signResponses === 'always') ctx.addIssue({ code: 'custom', path: ['routes', i, 'auth', 'wit', 'httpSignature', 'signResponses'], message: 'needs the top-level identity (the gateway\'s own WIT and key) to sign with' });
+  });
+}
 
 /**
  * A configured WPT audience on the gateway's own origin must be served by its route: a proof made for a URL

@@ -15,7 +15,11 @@ import { memoryState } from '../state/memory.ts';
 import type { StatePorts } from '../state/ports.ts';
 import type { KeyFetch, ReadTextFile } from '../trust/key-source-load.ts';
 import { keySourceProblems, trustKeySource, type TrustKeySource } from '../trust/key-source.ts';
+import type { VerifiedWimseSignature } from '../verify/wimse-signature.ts';
 import { authenticators, type RouteAuthenticator } from './authenticate.ts';
+import { ownIdentity, type OwnIdentitySource } from './own-identity.ts';
+import { signedResponse } from './sign-response.ts';
+import { presentOwnIdentity } from './upstream-auth.ts';
 import { readBounded } from '../read-bounded.ts';
 import { declaredLengthExceeds } from './body-limit.ts';
 import { errorResponse, errorSpec, type ErrorCode, type ErrorOptions } from './errors.ts';
@@ -40,8 +44,12 @@ export interface GatewayOptions {
   trustKeys?: TrustKeySource;
   /** Fetches `keySource.url` key sets. Default: the global fetch. */
   fetchKeys?: KeyFetch;
-  /** Reads `keySource.file` key sets, resolving relative paths against the config file. Absent on Workers. */
+  /** Reads `keySource.file` key sets and `identity.file`, resolving relative paths against the config file. Absent on Workers. */
   readFile?: ReadTextFile;
+  /** Reads `identity.env`: process environment variables, or a Worker's `env` (its secrets). */
+  readEnv?: (name: string) => string | undefined;
+  /** The gateway's own identity. Default: from `config.identity` through readFile / readEnv. */
+  ownIdentity?: OwnIdentitySource;
   /** Epoch milliseconds, for credential lifetimes. Default `Date.now`. */
   now?: () => number;
 }
@@ -83,6 +91,7 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
   const maxHeaderCount = config.limits?.maxHeaderCount ?? MAX_HEADER_COUNT;
 
   const now = options.now ?? Date.now;
+  const own = options.ownIdentity ?? ownIdentityFromConfig(config, options, now);
   const unservable = options.trustKeys ? [] : keySourceProblems(config.trustDomains, options);
   if (unservable.length > 0) throw new ConfigError(unservable);
   const keyPorts: Parameters<typeof trustKeySource>[1] = { cache: state.cache, now };
@@ -158,6 +167,7 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     // Authentication (config validation guarantees: no auth block means `public: true`). Revocation and
     // authorization stages come here next.
     let principal: Principal | undefined;
+    let signature: VerifiedWimseSignature | undefined;
     // A request signed over its body (http-signature-07 §3.1: Content-Digest) is read whole, bounded, before
     // authentication; the same bytes are then forwarded. Other bodies stream through untouched.
     let signedBody: Uint8Array<ArrayBuffer> | undefined;
@@ -180,15 +190,25 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
         return fail(c, requestId, outcome.code, outcome.detail, route.config, { wire });
       }
       principal = outcome.principal;
+      signature = outcome.signature;
     }
     const who = principal ? { principal } : {};
     if (declaredLengthExceeds(req.headers, route.maxBodyBytes)) return fail(c, requestId, 'ERR_BODY_TOO_LARGE', `declared length over ${route.maxBodyBytes}`, route.config, who);
 
+    const upstreamHeaders = upstreamRequestHeaders(req.headers, { requestId, publicUrl, prefix: route.config.path, ...(c.env?.clientAddress ? { clientAddress: c.env.clientAddress } : {}) });
+    let upstreamBody: ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer> | null = req.method === 'GET' || req.method === 'HEAD' ? null : (signedBody ?? req.body);
+    if (route.config.upstreamAuth) {
+      // The gateway's own identity towards the upstream (the caller's credentials were stripped above).
+      const presented = await presentOwnIdentity(route.config.upstreamAuth, { identity: own, method: req.method, target, headers: upstreamHeaders, body: upstreamBody, maxBodyBytes: route.maxBodyBytes });
+      if (!presented.ok) return fail(c, requestId, presented.code, presented.detail, route.config, who);
+      upstreamBody = presented.body;
+    }
+
     const result = await proxy(route.send, {
       url: target,
       method: req.method,
-      headers: upstreamRequestHeaders(req.headers, { requestId, publicUrl, prefix: route.config.path, ...(c.env?.clientAddress ? { clientAddress: c.env.clientAddress } : {}) }),
-      body: req.method === 'GET' || req.method === 'HEAD' ? null : (signedBody ?? req.body),
+      headers: upstreamHeaders,
+      body: upstreamBody,
       signal: req.signal,
       timeoutMs: route.timeoutMs,
       maxBodyBytes: route.maxBodyBytes,
@@ -203,6 +223,13 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     }
     const upstream = result.response;
     const reason = principal ? 'AUTHENTICATED' : 'PUBLIC_ROUTE';
+    if (signature && (signature.signResponse || route.config.auth?.wit?.httpSignature?.signResponses === 'always')) {
+      const version = route.config.auth?.wit?.httpSignature?.version ?? '07';
+      const signed = await signedResponse(upstream, { identity: own, request: { method: req.method, url: req.url, headers: req.headers }, requestNonce: signature.nonce, version, requestId });
+      if (!signed.ok) return fail(c, requestId, signed.code, signed.detail, route.config, who);
+      record(c, { requestId, decision: 'allow', reason, status: upstream.status, upstreamStatus: upstream.status, ...routeTag, ...who });
+      return signed.response;
+    }
     record(c, { requestId, decision: 'allow', reason, status: upstream.status, upstreamStatus: upstream.status, ...routeTag, ...who });
     return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers: downstreamResponseHeaders(upstream.headers, requestId) });
   });
@@ -257,4 +284,18 @@ function waitUntil(c: { executionCtx: unknown }, pending: Promise<unknown>): voi
     // No execution context outside Workers: the promise simply runs to completion.
     pending.catch(() => {});
   }
+}
+
+/** The gateway's own identity as `config.identity` names it; a source this runtime cannot read is a config error. */
+function ownIdentityFromConfig(config: GatewayConfig, options: GatewayOptions, now: () => number): OwnIdentitySource | undefined {
+  const id = config.identity;
+  if (!id) return undefined;
+  if (id.file !== undefined) {
+    const readFile = options.readFile;
+    if (!readFile) throw new ConfigError([{ path: 'identity.file', message: 'this runtime cannot read files (Workers): use identity.env with a secret' }]);
+    return ownIdentity(() => readFile(id.file!), { workloadId: id.workloadId, now });
+  }
+  const readEnv = options.readEnv;
+  if (!readEnv) throw new ConfigError([{ path: 'identity.env', message: 'this runtime passes no environment to the gateway' }]);
+  return ownIdentity(async () => readEnv(id.env!), { workloadId: id.workloadId, now });
 }

@@ -35,6 +35,8 @@ export type ErrorCode =
   | 'ERR_UPSTREAM_UNREACHABLE'
   | 'ERR_UPSTREAM_INVALID'
   | 'ERR_CONFIG_INVALID'
+  | 'ERR_OWN_IDENTITY_UNAVAILABLE'
+  | 'ERR_RESPONSE_NOT_SIGNABLE'
   | 'ERR_INTERNAL'
   | AuthErrorCode;
 
@@ -70,6 +72,11 @@ const ERRORS: Record<ErrorCode, ErrorSpec> = {
   ERR_UPSTREAM_UNREACHABLE: { status: 502, title: 'Upstream unreachable', decision: 'error' },
   ERR_UPSTREAM_INVALID: { status: 502, title: 'Upstream sent an invalid response', decision: 'error' },
   ERR_CONFIG_INVALID: { status: 503, title: 'Gateway not configured', decision: 'error' },
+  // The gateway's own WIT and key (identity) cannot be loaded or have expired: it cannot sign or present itself.
+  ERR_OWN_IDENTITY_UNAVAILABLE: { status: 503, title: 'Gateway identity unavailable', decision: 'error' },
+  // http-signature-07 §3.4: a response that must be signed and cannot be (a stream, too large) is an error, never
+  // an unsigned success; 501 is one of the two statuses the draft suggests.
+  ERR_RESPONSE_NOT_SIGNABLE: { status: 501, title: 'Response cannot be signed', decision: 'error' },
   ERR_INTERNAL: { status: 500, title: 'Internal gateway error', decision: 'error' },
 };
 

@@ -37,7 +37,7 @@ if ((import.meta as { main?: boolean }).main) {
   try {
     const options = parseServeArgs(Bun.argv.slice(2));
     const readFile = (file: string) => Bun.file(besideConfig(options.configPath, process.cwd(), file)).text();
-    serveBun(createGateway(await Bun.file(options.configPath).text(), { readFile }), options);
+    serveBun(createGateway(await Bun.file(options.configPath).text(), { readFile, readEnv: (name) => process.env[name] }), options);
   } catch (error) {
     console.error(error instanceof ConfigError ? error.message : `portcullis: ${(error as Error).message}`);
     process.exit(1);

@@ -12,6 +12,7 @@ declare const Deno: {
   args: string[];
   readTextFile(path: string): Promise<string>;
   cwd(): string;
+  env: { get(name: string): string | undefined };
   exit(code: number): never;
   serve(
     options: { port: number; hostname: string; onListen?: (addr: { port: number }) => void },
@@ -33,7 +34,7 @@ if ((import.meta as { main?: boolean }).main) {
   try {
     const options = parseServeArgs(Deno.args);
     const readFile = (file: string) => Deno.readTextFile(besideConfig(options.configPath, Deno.cwd(), file));
-    serveDeno(createGateway(await Deno.readTextFile(options.configPath), { fetch: denoFetch, readFile }), options);
+    serveDeno(createGateway(await Deno.readTextFile(options.configPath), { fetch: denoFetch, readFile, readEnv: (name) => Deno.env.get(name) }), options);
   } catch (error) {
     console.error(error instanceof ConfigError ? error.message : `portcullis: ${(error as Error).message}`);
     Deno.exit(1);

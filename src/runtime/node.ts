@@ -53,5 +53,5 @@ export async function serveNode(gateway: Gateway, options: { port: number; hostn
  */
 export async function gatewayFromFile(path: string, options?: GatewayOptions): Promise<Gateway> {
   const readBeside = (file: string) => readFile(besideConfig(path, process.cwd(), file), 'utf8');
-  return createGateway(await readFile(path, 'utf8'), { fetch: nodeUpstreamFetch(), readFile: readBeside, ...options });
+  return createGateway(await readFile(path, 'utf8'), { fetch: nodeUpstreamFetch(), readFile: readBeside, readEnv: (name) => process.env[name], ...options });
 }

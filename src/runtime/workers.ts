@@ -77,6 +77,11 @@ function bindingProblems(document: unknown, env: WorkersEnv): ConfigProblem[] {
       if (td?.keySource?.file !== undefined) problems.push({ path: `trustDomains["${origin}"].keySource.file`, message: 'a Worker cannot read files: use keySource.url or inline jwks' });
     }
   }
+  const identity = (document as { identity?: { file?: unknown; env?: unknown } } | null)?.identity;
+  if (identity?.file !== undefined) problems.push({ path: 'identity.file', message: 'a Worker cannot read files: use identity.env naming a secret' });
+  if (typeof identity?.env === 'string' && typeof env[identity.env] !== 'string') {
+    problems.push({ path: 'identity.env', message: `no variable or secret named "${identity.env}" in this Worker (wrangler secret put ${identity.env})` });
+  }
   const ns = env.PORTCULLIS_STATE as { idFromName?: unknown } | undefined;
   if (ns !== undefined && typeof ns.idFromName !== 'function') {
     problems.push({ path: '', message: 'the binding PORTCULLIS_STATE is not a Durable Object namespace' });
@@ -119,7 +124,8 @@ function gatewayFor(env: WorkersEnv): Gateway | undefined {
   const p = prepare(env);
   if (p.checked.ok && !p.gateway) {
     try {
-      p.gateway = createGateway(p.checked.config, { state: stateFor(env), services: env as Record<string, ServiceBinding | undefined> });
+      const readEnv = (name: string) => (typeof env[name] === 'string' ? (env[name] as string) : undefined);
+      p.gateway = createGateway(p.checked.config, { state: stateFor(env), services: env as Record<string, ServiceBinding | undefined>, readEnv });
     } catch (error) {
       const problems = error instanceof ConfigError ? error.problems : [{ path: '', message: (error as Error).message }];
       p.checked = { ok: false, problems };
