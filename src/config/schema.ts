@@ -106,6 +106,25 @@ const auth = z
       })
       .optional()
       .describe('Accept a WIMSE Workload Identity Token (`Workload-Identity-Token`) with a proof of possession: a Workload Proof Token and/or an HTTP Message Signature.'),
+    mtls: z
+      .strictObject({
+        trustDomains: routeTrustDomains,
+        certificate: z
+          .enum(['cloudflare', 'rfc9440'])
+          .describe('Where the verified TLS client certificate comes from: "cloudflare" (Workers: request.cf.tlsClientAuth, RFC 9440 form) or "rfc9440" (Client-Cert / Client-Cert-Chain fields set by a TLS-terminating proxy in trustedProxies).'),
+        trustedProxies: z
+          .array(z.string().min(1).max(64))
+          .min(1)
+          .max(MAX_CONFIG_LIST_ENTRIES)
+          .optional()
+          .describe('Peer addresses (as the runtime reports them, e.g. "127.0.0.1") of the proxies whose Client-Cert fields are believed. Required with "rfc9440"; from anyone else the fields are ignored.'),
+      })
+      .superRefine((m, ctx) => {
+        if (m.certificate === 'rfc9440' && m.trustedProxies === undefined) ctx.addIssue({ code: 'custom', path: ['trustedProxies'], message: 'required with "rfc9440": any client can send Client-Cert fields' });
+        if (m.certificate === 'cloudflare' && m.trustedProxies !== undefined) ctx.addIssue({ code: 'custom', path: ['trustedProxies'], message: 'only with "rfc9440"' });
+      })
+      .optional()
+      .describe('Accept an X509-SVID TLS client certificate (mutual TLS), path-validated against the trust domain\'s x509Authorities. Used when the request presents no application-layer credential.'),
     jwtSvid: z
       .strictObject({
         trustDomains: routeTrustDomains,
@@ -135,7 +154,7 @@ const route = z
   .superRefine((r, ctx) => {
     if (r.public === true && r.auth) ctx.addIssue({ code: 'custom', path: ['public'], message: 'a public route must not also have an auth block' });
     if (r.public !== true && !r.auth) ctx.addIssue({ code: 'custom', path: ['auth'], message: 'required: the route has no auth block and is not marked "public": true (routes fail closed)' });
-    if (r.auth && r.auth.wit === undefined && r.auth.jwtSvid === undefined) ctx.addIssue({ code: 'custom', path: ['auth'], message: 'names no credential: add "wit" and/or "jwtSvid"' });
+    if (r.auth && r.auth.wit === undefined && r.auth.jwtSvid === undefined && r.auth.mtls === undefined) ctx.addIssue({ code: 'custom', path: ['auth'], message: 'names no credential: add "wit", "jwtSvid" and/or "mtls"' });
   });
 
 /** Paths the gateway answers itself; a route may not shadow them. */
@@ -240,7 +259,7 @@ function trustDomainProblems(cfg: { trustDomains?: unknown }, routes: unknown[],
   }
   routes.forEach((r, i) => {
     const auth = isRecord(r) && isRecord(r.auth) ? r.auth : undefined;
-    for (const kind of ['wit', 'jwtSvid'] as const) {
+    for (const kind of ['wit', 'jwtSvid', 'mtls'] as const) {
       const block = auth?.[kind];
       const list = isRecord(block) && Array.isArray(block.trustDomains) ? block.trustDomains : [];
       list.forEach((origin: unknown, j) => {
@@ -253,6 +272,12 @@ function trustDomainProblems(cfg: { trustDomains?: unknown }, routes: unknown[],
           ctx.addIssue({ code: 'custom', path, message: 'JWT-SVIDs come from spiffe:// trust domains only' });
         } else if (kind === 'jwtSvid' && !hasSpiffeAlgorithm(td as { algorithms?: string[] })) {
           ctx.addIssue({ code: 'custom', path, message: `trustDomains["${origin}"].algorithms has no RS/ES/PS algorithm, which JWT-SVIDs need` });
+        } else if (kind === 'mtls' && !origin.startsWith('spiffe://')) {
+          ctx.addIssue({ code: 'custom', path, message: 'X509-SVIDs come from spiffe:// trust domains only' });
+        } else if (kind === 'mtls' && td.x509Authorities === undefined) {
+          ctx.addIssue({ code: 'custom', path, message: `trustDomains["${origin}"] has no x509Authorities to validate client certificates with` });
+        } else if (kind !== 'mtls' && td.jwks === undefined && td.keySource === undefined) {
+          ctx.addIssue({ code: 'custom', path, message: `trustDomains["${origin}"] has no JWS keys (jwks or keySource) to verify tokens with` });
         }
       });
     }

@@ -20,6 +20,7 @@ import { z } from 'zod';
 import { ASYMMETRIC_JWS_ALGORITHMS, keyMismatch, privateMembers, SPIFFE_JWS_ALGORITHMS } from '../crypto/algorithms.ts';
 import { isLoopbackHost } from '../client/transport.ts';
 import { checkTrustDomainName } from '../identity/trust-domain.ts';
+import { parseX509Bundle } from '../x509/bundle.ts';
 import type { WorkloadIdScheme } from '../identity/workload-id.ts';
 import {
   DEFAULT_CLOCK_SKEW_SECONDS,
@@ -35,6 +36,8 @@ import {
   MAX_CONFIG_LIST_ENTRIES,
   MAX_JWT_SVID_LIFETIME_LIMIT_SECONDS,
   MAX_KID_LENGTH,
+  MAX_X509_BUNDLE_CERTIFICATES,
+  MAX_X509_PEM_BLOCK_CHARS,
   MAX_TRUST_DOMAIN_KEYS,
   MAX_WIT_LIFETIME_LIMIT_SECONDS,
 } from '../limits.ts';
@@ -170,6 +173,12 @@ const SPIFFE_ALGS = new Set<string>(SPIFFE_JWS_ALGORITHMS);
 export const trustDomainSchema = z
   .strictObject({
     keySource: keySourceSchema.optional().describe('Where the trust domain\'s keys come from, when not inline in jwks.'),
+    x509Authorities: z
+      .array(z.string().min(1).max(MAX_X509_PEM_BLOCK_CHARS))
+      .min(1)
+      .max(MAX_X509_BUNDLE_CERTIFICATES)
+      .optional()
+      .describe('PEM CA certificates of the trust domain\'s X.509 bundle (SPIFFE x509-svid authorities): client certificates on mtls routes are path-validated against them.'),
     jwks: z
       .strictObject({
         keys: z.array(trustAnchorJwk).min(1, 'must list at least one key').max(MAX_TRUST_DOMAIN_KEYS),
@@ -187,7 +196,14 @@ export const trustDomainSchema = z
     maxJwtSvidLifetimeSeconds: z.number().int().positive().max(MAX_JWT_SVID_LIFETIME_LIMIT_SECONDS).optional().describe(`Longest JWT-SVID lifetime accepted. Default ${DEFAULT_JWT_SVID_MAX_LIFETIME_SECONDS}.`),
   })
   .superRefine((td, ctx) => {
-    if ((td.jwks === undefined) === (td.keySource === undefined)) ctx.addIssue({ code: 'custom', message: 'set exactly one of jwks (inline keys) and keySource (a URL or file)' });
+    if (td.jwks !== undefined && td.keySource !== undefined) ctx.addIssue({ code: 'custom', message: 'set exactly one of jwks (inline keys) and keySource (a URL or file)' });
+    if (td.jwks === undefined && td.keySource === undefined && td.x509Authorities === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'set exactly one of jwks (inline keys) and keySource (a URL or file), and/or x509Authorities (for mTLS)' });
+    }
+    if (td.x509Authorities !== undefined) {
+      const bundle = parseX509Bundle(td.x509Authorities.join('\n'));
+      if (!bundle.ok) ctx.addIssue({ code: 'custom', path: ['x509Authorities'], message: bundle.detail });
+    }
     const seen = new Map<string, number>();
     (td.jwks?.keys ?? []).forEach((jwk, i) => {
       const first = seen.get(jwk.kid);

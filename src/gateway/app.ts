@@ -183,7 +183,11 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
       signedBody = read;
     }
     if (route.authenticate) {
-      const outcome = await route.authenticate(req, c.get('path'), { background: (pending) => waitUntil(c, pending), ...(signedBody ? { body: signedBody } : {}) });
+      const outcome = await route.authenticate(req, c.get('path'), {
+        background: (pending) => waitUntil(c, pending),
+        ...(signedBody ? { body: signedBody } : {}),
+        ...(c.env?.clientAddress ? { clientAddress: c.env.clientAddress } : {}),
+      });
       if (!outcome.ok) {
         const wire: ErrorOptions = { challenges: outcome.challenges };
         if (outcome.status !== undefined) wire.status = outcome.status;

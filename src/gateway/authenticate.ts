@@ -37,6 +37,10 @@ import { verifyJwtSvid, type JwtSvidPolicy } from '../verify/jwt-svid.ts';
 import { verifyWit, type VerifiedWit, type WitPolicy } from '../verify/wit.ts';
 import { verifyWimseSignature, type VerifiedWimseSignature } from '../verify/wimse-signature.ts';
 import { verifyWpt } from '../verify/wpt.ts';
+import { parseX509Bundle } from '../x509/bundle.ts';
+import type { X509ErrorCode } from '../x509/errors.ts';
+import { verifyX509Svid } from '../x509/verify-svid.ts';
+import { presentedCertificate } from './client-certificate.ts';
 import { extractCredentials, type Accepts, type Carriage } from './credentials.ts';
 import type { AuthErrorCode } from './errors.ts';
 
@@ -65,6 +69,8 @@ export type RouteAuthenticator = (request: Request, path: string, extras?: AuthE
 
 export interface AuthExtras {
   background?: Background;
+  /** The connection's peer address, to decide whether RFC 9440 Client-Cert fields come from a trusted proxy. */
+  clientAddress?: string;
   /** The request body as received, read by the caller (bounded) when the request carries an HTTP signature. */
   body?: Uint8Array<ArrayBuffer>;
 }
@@ -117,6 +123,12 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
     if (svidConfig) accepts.jwtSvid = true;
     const witDomains = new Set(witConfig?.trustDomains ?? []);
     const svidDomains = new Set(svidConfig?.trustDomains ?? []);
+    const mtlsConfig = auth.mtls;
+    // Each accepted trust domain's X.509 bundle, parsed once (config validation has checked it parses).
+    const bundles = (mtlsConfig?.trustDomains ?? []).flatMap((origin) => {
+      const parsed = parseX509Bundle((domains[origin]?.x509Authorities ?? []).join('\n'));
+      return parsed.ok ? [{ origin, name: origin.slice('spiffe://'.length), bundle: parsed.value }] : [];
+    });
 
     // RFC 9110 §11.6.1: a 401 names every scheme the route accepts. The -01 carriage defines no scheme; `WPT`
     // (registered by -02) still tells the caller that a workload proof is expected.
@@ -139,7 +151,7 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
         case 'none':
           // A route that takes only HTTP signatures has no authentication scheme to challenge with (a 401 needs
           // one, RFC 9110 §15.5.2): the draft's 400 says what is missing instead.
-          if (missingChallenges.length === 0) return { ok: false, code: 'ERR_HTTPSIG_MISSING', detail, challenges: [] };
+          if (missingChallenges.length === 0) return { ok: false, code: proofs.has('http-sig') ? 'ERR_HTTPSIG_MISSING' : 'ERR_CLIENT_CERT_MISSING', detail, challenges: [] };
           return { ok: false, code, detail, challenges: missingChallenges };
       }
     };
@@ -203,9 +215,40 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
       return { result, ...(hash ? { tokenHash: hash } : {}), cacheWrite: deps.state.cache.set(cacheKey, entry, ttl).catch(() => {}) };
     };
 
+    /** mTLS (X509-SVID): the presented chain validated against an accepted trust domain's bundle. */
+    const certificateOutcome = async (chain: Uint8Array[]): Promise<AuthOutcome> => {
+      let failure: { code: X509ErrorCode; detail: string } | undefined;
+      for (const { origin, name, bundle } of bundles) {
+        const verified = await verifyX509Svid(chain, { trustDomain: name, bundle, now: deps.now, clockSkewSeconds: domains[origin]?.clockSkewSeconds });
+        if (verified.ok) {
+          const svid = verified.value;
+          return {
+            ok: true,
+            principal: {
+              workloadId: svid.spiffeId.uri,
+              trustDomain: origin,
+              credential: 'x509-svid',
+              keyThumbprint: svid.thumbprint,
+              expiresAt: new Date(svid.notAfter).toISOString(),
+              tokenHash: svid.thumbprint,
+            },
+          };
+        }
+        // Report the most telling failure: "another trust domain" only when no bundle got further.
+        if (!failure || failure.code === 'ERR_X509_TRUST_DOMAIN_MISMATCH') failure = { code: verified.code, detail: verified.detail };
+      }
+      return refuse(failure?.code ?? 'ERR_X509_UNTRUSTED', failure?.detail ?? 'no trust domain accepts client certificates here', 'wit');
+    };
+
     return async (request, path, extras = {}) => {
       const { background } = extras;
       const presented = extractCredentials(request.headers, accepts);
+      if (!presented.ok && presented.code === 'ERR_CREDENTIALS_MISSING' && mtlsConfig) {
+        // No application-layer credential: the TLS client certificate, when the route takes one.
+        const chain = presentedCertificate(request, mtlsConfig, extras.clientAddress);
+        if (!chain.ok) return refuse(chain.code, chain.detail, 'wit');
+        if (chain.value) return certificateOutcome(chain.value);
+      }
       if (!presented.ok) {
         const code = presented.code;
         const family = code === 'ERR_WIT_MALFORMED' || code === 'ERR_WIT_MISSING' ? 'wit'

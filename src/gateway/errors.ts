@@ -16,15 +16,17 @@
  * on MCP routes, with a JSON-RPC body.
  */
 import type { Protocol } from '../config/schema.ts';
+import { CLIENT_CERT_HEADER_ERRORS, X509_ERRORS, type ClientCertHeaderErrorCode, type X509ErrorCode } from '../x509/errors.ts';
 import { HTTP_SIG_PROFILE_ERRORS, JWT_SVID_ERRORS, WIT_ERRORS, WIT_FAILURE_STATUS, WPT_ERRORS, type HttpSigProfileErrorCode, type JwtSvidErrorCode, type WitErrorCode, type WptErrorCode } from '../verify/errors.ts';
 
 /** Codes of the gateway's own credential extraction (src/gateway/credentials.ts), beside the verifiers' codes. */
 export type CredentialErrorCode =
   | 'ERR_CREDENTIALS_MISSING' // the route needs authentication and the request carries none of its credentials
   | 'ERR_WIT_MISSING' // a proof (WPT) arrived without a Workload-Identity-Token
-  | 'ERR_WPT_MISSING'; // a WIT arrived without a proof: a WIT is never a bearer token (workload-creds-02 §5.1)
+  | 'ERR_WPT_MISSING' // a WIT arrived without a proof: a WIT is never a bearer token (workload-creds-02 §5.1)
+  | 'ERR_CLIENT_CERT_MISSING'; // an mTLS-only route, and no client certificate from Cloudflare or a trusted proxy
 
-export type AuthErrorCode = CredentialErrorCode | WitErrorCode | WptErrorCode | HttpSigProfileErrorCode | JwtSvidErrorCode;
+export type AuthErrorCode = CredentialErrorCode | WitErrorCode | WptErrorCode | HttpSigProfileErrorCode | JwtSvidErrorCode | X509ErrorCode | ClientCertHeaderErrorCode;
 
 export type ErrorCode =
   | 'ERR_ROUTE_NOT_FOUND'
@@ -57,6 +59,9 @@ const ERRORS: Record<ErrorCode, ErrorSpec> = {
   // http-signature-07 §3.5: 400 is appropriate, 401 NOT RECOMMENDED (as for the WIT).
   ...family(HTTP_SIG_PROFILE_ERRORS, { status: 400, title: 'HTTP message signature rejected', decision: 'deny' }),
   ERR_HTTPSIG_REPLAY_STORE_FAILED: { status: 503, title: 'Credential check unavailable', decision: 'error' },
+  // mTLS: the certificate was presented at the TLS layer, so no HTTP challenge could ask for another; 400 as for a WIT.
+  ...family(X509_ERRORS, { status: 400, title: 'Client certificate rejected', decision: 'deny' }),
+  ...family(CLIENT_CERT_HEADER_ERRORS, { status: 400, title: 'Client certificate rejected', decision: 'deny' }),
   // The gateway's own stores or key sources failed: not the caller's fault, refused all the same (fail closed).
   ERR_WIT_KEY_SOURCE_FAILED: { status: 503, title: 'Credential check unavailable', decision: 'error' },
   ERR_JWT_SVID_KEY_SOURCE_FAILED: { status: 503, title: 'Credential check unavailable', decision: 'error' },
@@ -64,6 +69,7 @@ const ERRORS: Record<ErrorCode, ErrorSpec> = {
   ERR_CREDENTIALS_MISSING: { status: 401, title: 'Authentication required', decision: 'deny' },
   ERR_WIT_MISSING: { status: WIT_FAILURE_STATUS, title: 'Workload identity token missing', decision: 'deny' },
   ERR_WPT_MISSING: { status: 401, title: 'Workload proof token missing', decision: 'deny' },
+  ERR_CLIENT_CERT_MISSING: { status: 400, title: 'Client certificate required', decision: 'deny' },
   ERR_ROUTE_NOT_FOUND: { status: 404, title: 'No route matches this path', decision: 'deny' },
   ERR_PATH_INVALID: { status: 400, title: 'Ambiguous request path', decision: 'deny' },
   ERR_HEADERS_TOO_LARGE: { status: 431, title: 'Request header fields too large', decision: 'deny' },

@@ -11,11 +11,11 @@ export interface Principal {
   /** `iss` of the credential, when it had one. */
   issuer?: string;
   /** `wit+wpt` / `wit+http-sig`: a WIT with a proof of possession (a WPT, or a WIMSE HTTP signature); `jwt-svid`: a SPIFFE JWT-SVID bearer token. */
-  credential: 'wit+wpt' | 'wit+http-sig' | 'jwt-svid';
-  /** RFC 7638 thumbprint of the key the caller proved possession of (the WIT's `cnf.jwk`); absent for bearer tokens. */
+  credential: 'wit+wpt' | 'wit+http-sig' | 'jwt-svid' | 'x509-svid';
+  /** Thumbprint of what the caller proved possession of: RFC 7638 of the WIT's `cnf.jwk`, or the client certificate's SHA-256 (`x5t#S256`); absent for bearer tokens. */
   keyThumbprint?: string;
   /** When the credential stops being valid (ISO 8601). */
   expiresAt: string;
-  /** base64url(SHA-256) of the WIT or JWT-SVID as sent: correlates events and revocations without the token. */
+  /** base64url(SHA-256) of the WIT, JWT-SVID or client certificate (DER) as sent: correlates events and revocations without the credential. */
   tokenHash: string;
 }

@@ -228,6 +228,6 @@ describe('keySource in the config', () => {
     expect(problems(base({ url: URL_, file: 'k.json' }))).toEqual([`${path}: set exactly one of url and file`]);
     expect(problems(base({ refreshSeconds: 10, url: URL_ }))).toEqual([`${path}.refreshSeconds: Too small: expected number to be >=30`]);
     expect(problems(base({ url: URL_ }, { jwks: { keys: [k1] } }))).toEqual([`trustDomains["${TD}"]: set exactly one of jwks (inline keys) and keySource (a URL or file)`]);
-    expect(problems({ ...base(undefined), trustDomains: { [TD]: {} } })).toEqual([`trustDomains["${TD}"]: set exactly one of jwks (inline keys) and keySource (a URL or file)`]);
+    expect(problems({ ...base(undefined), trustDomains: { [TD]: {} } })).toEqual([`trustDomains["${TD}"]: set exactly one of jwks (inline keys) and keySource (a URL or file), and/or x509Authorities (for mTLS)`]);
   });
 });
