@@ -1,9 +1,14 @@
 /**
- * `portcullis call <url>`: a small curl that authenticates as a workload (WIT + a fresh WPT per request,
- * client/fetch.ts), for trying a gateway by hand.
+ * `portcullis call <url>`: a small curl that authenticates as a workload (WIT + a fresh WPT, or a WIMSE HTTP
+ * signature, per request: client/fetch.ts), for trying a gateway by hand.
  *
  *   call <url> [--data BODY] [--method M] [--header 'Name: value']... [--wit FILE|-] [--workload ID]
+ *        [--sign wpt|httpsig] [--sign-response] [--responder-jwks FILE]
  *        [--carriage authorization|header] [--audience URL] [--context-header NAME]... [--insecure-http]
+ *
+ * `--sign httpsig` signs each request (draft-ietf-wimse-http-signature-07) instead of sending a WPT, and verifies
+ * a signed response; `--sign-response` asks for one and refuses an unsigned answer. The responder's WIT is checked
+ * against `--responder-jwks` (a JWK Set), by default the dev trust domain's keys.
  *
  * Without `--wit` it mints a WIT with the dev issuer for `--workload` (default spiffe://dev.portcullis.local/cli).
  * `--wit` reads `{ "wit", "key" }` as printed by `mint-wit` (`-` for stdin). Method: GET, or POST with --data;
@@ -17,7 +22,7 @@ import { withWorkloadIdentity, type WorkloadIdentityOptions } from '../client/fe
 import { transportProblem } from '../client/transport.ts';
 import { DEV_DEFAULT_WORKLOAD } from '../mint/dev-issuer.ts';
 import { parseCommandArgs, readJsonInput, UsageError } from './args.ts';
-import { mintDevWitFromDir } from './dev-issuer.ts';
+import { devTrustDomain, mintDevWitFromDir } from './dev-issuer.ts';
 
 const OPTIONS = {
   data: { type: 'string', short: 'd' },
@@ -29,6 +34,9 @@ const OPTIONS = {
   audience: { type: 'string' },
   'context-header': { type: 'string', multiple: true },
   'insecure-http': { type: 'boolean' },
+  sign: { type: 'string' },
+  'sign-response': { type: 'boolean' },
+  'responder-jwks': { type: 'string' },
 } as const;
 
 export async function callCommand(args: readonly string[]): Promise<number> {
@@ -58,8 +66,21 @@ export async function callCommand(args: readonly string[]): Promise<number> {
   }
   if (values.data !== undefined && !headers.has('content-type') && isJson(values.data)) headers.set('content-type', 'application/json');
 
+  const sign = values.sign ?? 'wpt';
+  if (sign !== 'wpt' && sign !== 'httpsig') throw new UsageError('call: --sign is "wpt" (a Workload Proof Token) or "httpsig" (a WIMSE HTTP signature)');
+  if (sign === 'wpt' && (values['sign-response'] || values['responder-jwks'] !== undefined)) throw new UsageError('call: --sign-response and --responder-jwks need --sign httpsig');
+  if (sign === 'httpsig' && (values.carriage !== undefined || values['context-header'] !== undefined)) throw new UsageError('call: --carriage and --context-header are WPT options');
+
   const credentials = await loadCredentials(values.wit, values.workload);
-  const options: WorkloadIdentityOptions = { ...credentials, carriage, allowInsecureHttp: values['insecure-http'] === true };
+  const options: WorkloadIdentityOptions = sign === 'wpt'
+    ? { ...credentials, carriage, allowInsecureHttp: values['insecure-http'] === true }
+    : {
+        ...credentials,
+        proof: 'http-sig',
+        signedResponses: values['sign-response'] ? 'require' : 'verify-if-present',
+        responderTrust: await responderKeys(values['responder-jwks']),
+        allowInsecureHttp: values['insecure-http'] === true,
+      };
   if (values.audience !== undefined) {
     const audience = values.audience;
     options.audience = () => audience;
@@ -67,7 +88,8 @@ export async function callCommand(args: readonly string[]): Promise<number> {
   if (values['context-header'] !== undefined) options.contextTokenHeaders = values['context-header'];
   const send = withWorkloadIdentity(fetch, options);
   const sub = parseCompactJwt(credentials.wit);
-  console.error(`portcullis: calling as ${sub.ok && typeof sub.value.claims.sub === 'string' ? sub.value.claims.sub : '(unknown subject)'} with ${carriage === 'authorization' ? 'Authorization: WPT (wpt-02)' : 'Workload-Proof-Token (wpt-01)'}`);
+  const how = sign === 'httpsig' ? `a WIMSE HTTP signature${values['sign-response'] ? ', requiring a signed response' : ''}` : carriage === 'authorization' ? 'Authorization: WPT (wpt-02)' : 'Workload-Proof-Token (wpt-01)';
+  console.error(`portcullis: calling as ${sub.ok && typeof sub.value.claims.sub === 'string' ? sub.value.claims.sub : '(unknown subject)'} with ${how}`);
 
   const init: RequestInit = { method: values.method ?? (values.data === undefined ? 'GET' : 'POST'), headers };
   if (values.data !== undefined) init.body = values.data;
@@ -75,6 +97,8 @@ export async function callCommand(args: readonly string[]): Promise<number> {
   try {
     response = await send(url, init);
   } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_')) throw new Error(`the response was refused: ${code} (${(error as Error).message})`);
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     throw new Error(cause ? `cannot reach ${url.origin} (${cause.code ?? cause.message})` : (error as Error).message);
   }
@@ -98,6 +122,19 @@ async function loadCredentials(witFile: string | undefined, workload: string | u
     throw new Error('--wit: expected a JSON object { "wit": "<token>", "key": { <private JWK> } }, as printed by portcullis mint-wit');
   }
   return { wit: value.wit, key: value.key as JWK };
+}
+
+/** Trust anchors for a responder's WIT: a JWK Set file, or the dev trust domain's keys. */
+async function responderKeys(file: string | undefined): Promise<NonNullable<WorkloadIdentityOptions['responderTrust']>> {
+  if (file === undefined) {
+    const dev = await devTrustDomain();
+    const name = dev.trustDomain.replace(/^spiffe:\/\//, '');
+    return async (trustDomain, kid) => (trustDomain === name ? (dev.jwks.keys.find((k) => k.kid === kid) as JWK | undefined) : undefined);
+  }
+  const set = (await readJsonInput(file, '--responder-jwks')) as { keys?: unknown } | null;
+  if (!Array.isArray(set?.keys)) throw new Error('--responder-jwks: expected a JWK Set { "keys": [...] }');
+  const keys = set.keys as JWK[];
+  return async (_trustDomain, kid) => keys.find((k) => k.kid === kid);
 }
 
 function isJson(text: string): boolean {

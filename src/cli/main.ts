@@ -6,7 +6,7 @@
  *   portcullis config schema                                   print the config JSON Schema
  *   portcullis mint-wit <workload-id> [--ttl S]                a dev WIT and its private key (cli/dev-commands.ts)
  *   portcullis dev-jwks                                        the dev issuer's public JWKS
- *   portcullis call <url> [options]                            a curl that sends a WIT + WPT (cli/call.ts)
+ *   portcullis call <url> [options]                            a curl that sends a WIT + WPT or HTTP signature (cli/call.ts)
  *   portcullis explain <token|-> [--jwks FILE]                 decode a WIT or WPT, say why it fails (cli/explain.ts)
  * The dev issuer key lives in $PORTCULLIS_DEV_DIR, else ./.dev (cli/dev-issuer.ts).
  * Each command loads its modules when it runs, so `mint-wit` does not pay for loading the gateway.
@@ -21,8 +21,9 @@ const USAGE = `usage:
   portcullis mint-wit <workload-id> [--ttl SECONDS]
   portcullis dev-jwks
   portcullis call <url> [--data BODY] [--method M] [--header 'Name: value']... [--wit FILE|-]
-                  [--workload ID] [--carriage authorization|header] [--audience URL]
-                  [--context-header NAME]... [--insecure-http]
+                  [--workload ID] [--sign wpt|httpsig] [--sign-response] [--responder-jwks FILE]
+                  [--carriage authorization|header] [--audience URL] [--context-header NAME]...
+                  [--insecure-http]
   portcullis explain <token|-> [--jwks FILE]
 dev WITs come from the issuer of spiffe://dev.portcullis.local, kept in $PORTCULLIS_DEV_DIR (default ./.dev)`;
 

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDevIssuer, type DevIssuer } from '../../src/cli/dev-issuer.ts';
+import { createGateway } from '../../src/gateway/app.ts';
 import { mintDevWit } from '../../src/mint/dev-issuer.ts';
 import { generateSigningKey, publicJwks } from '../../src/mint/keys.ts';
 import { mintWit } from '../../src/mint/wit.ts';
@@ -263,6 +264,95 @@ describe('portcullis call', { timeout: 20_000 }, () => {
     expect(result.stderr).toContain(`cannot reach http://127.0.0.1:${freePort}`);
     expectNoStack(result);
   });
+});
+
+describe('portcullis call --sign httpsig, through a gateway that signs its responses', { timeout: 20_000 }, () => {
+  let gatewayServer: Server;
+  let upstream: Server;
+  let gwPort: number;
+  let gw: ReturnType<typeof createGateway>;
+
+  beforeAll(async () => {
+    upstream = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ got: body }));
+      });
+    });
+    const upPort = await listenInRange(upstream);
+    // A minimal Node front for the in-process gateway (listening first: publicUrl must name the port called).
+    gatewayServer = createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const headers = new Headers();
+      for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+      const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
+      const response = await gw.fetch(new Request(`http://127.0.0.1:${gwPort}${req.url}`, { method: req.method, headers, ...(body ? { body } : {}) }));
+      const out: Record<string, string> = {};
+      response.headers.forEach((v, k) => { out[k] = v; });
+      res.writeHead(response.status, out);
+      res.end(Buffer.from(await response.arrayBuffer()));
+    });
+    gwPort = await listenInRange(gatewayServer);
+    const identity = await mintDevWit(issuer.key, 'spiffe://dev.portcullis.local/gateway', { ttlSeconds: 600 });
+    const route = (path: string) => ({
+      path, protocol: 'http' as const, upstream: `http://127.0.0.1:${upPort}/`,
+      auth: { wit: { trustDomains: ['spiffe://dev.portcullis.local'], proofs: ['http-sig' as const] } },
+    });
+    gw = createGateway(
+      {
+        publicUrl: `http://127.0.0.1:${gwPort}`,
+        trustDomains: { 'spiffe://dev.portcullis.local': { jwks: issuer.jwks as never } },
+        identity: { env: 'GW_IDENTITY' },
+        routes: [route('/sig')],
+        audit: { sink: 'none' },
+      },
+      { readEnv: () => JSON.stringify({ wit: identity.wit, key: identity.key }) },
+    );
+  });
+
+  afterAll(async () => {
+    await new Promise<void>((done) => gatewayServer.close(() => done()));
+    await new Promise<void>((done) => upstream.close(() => done()));
+  });
+
+  it('signs the request (body included), requires and verifies the signed response against the dev trust domain', async () => {
+    const result = await run(['call', `http://127.0.0.1:${gwPort}/sig/run`, '--sign', 'httpsig', '--sign-response', '--data', '{"n":1}']);
+    expect(result.stderr).toContain('with a WIMSE HTTP signature, requiring a signed response');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^HTTP 200 OK\n/);
+    expect(result.stdout).toContain('\nworkload-identity-token: ');
+    expect(result.stdout).toMatch(/\nsignature-input: sig1=\("@status"/);
+    expect(result.stdout).toContain('\n\n{"got":"{\\"n\\":1}"}');
+  });
+
+  it('refuses the response when its signer is not trusted (--responder-jwks without the dev keys)', async () => {
+    const other = publicJwks([await generateSigningKey('ES256')]);
+    const result = await run(['call', `http://127.0.0.1:${gwPort}/sig/run`, '--sign', 'httpsig', '--sign-response', '--responder-jwks', file('other-jwks.json', other)]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('the response was refused: ERR_WIT_KEY_NOT_FOUND');
+    expectNoStack(result);
+  });
+
+  it('refuses an unsigned response when one was required (ERR_HTTPSIG_MISSING)', async () => {
+    const plain = createServer((_req, res) => res.end('unsigned'));
+    const port = await listenInRange(plain);
+    try {
+      const result = await run(['call', `http://127.0.0.1:${port}/x`, '--sign', 'httpsig', '--sign-response']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('the response was refused: ERR_HTTPSIG_MISSING');
+    } finally {
+      await new Promise<void>((done) => plain.close(() => done()));
+    }
+  });
+
+  it.for([
+    [['call', 'http://127.0.0.1:1/x', '--sign', 'jws'], 2, '--sign is "wpt"'],
+    [['call', 'http://127.0.0.1:1/x', '--sign-response'], 2, 'need --sign httpsig'],
+    [['call', 'http://127.0.0.1:1/x', '--sign', 'httpsig', '--carriage', 'header'], 2, 'WPT options'],
+  ] as [string[], number, string][])('%j fails with exit %i and a message, no stack', failsCleanly);
 });
 
 describe('portcullis explain', { timeout: 20_000 }, () => {
