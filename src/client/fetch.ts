@@ -56,7 +56,8 @@ import { checkContextHeaderName, createWptSigner, type WptSigner } from '../mint
 import type { WimseSignatureVersion } from '../verify/wimse-signature-common.ts';
 import type { WitPolicy } from '../verify/wit.ts';
 import { targetAudience } from './audience.ts';
-import { checkResponse, readBounded, type ResponderTrust } from './http-signature.ts';
+import { readBounded } from '../read-bounded.ts';
+import { checkResponse, type ResponderTrust } from './http-signature.ts';
 import { transportProblem } from './transport.ts';
 
 export type FetchLike = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;

@@ -25,6 +25,7 @@
  */
 import type { JWK } from 'jose';
 import { MAX_SIGNED_RESPONSE_BODY_BYTES } from '../limits.ts';
+import { readBounded } from '../read-bounded.ts';
 import type { HttpSigProfileErrorCode, WitErrorCode } from '../verify/errors.ts';
 import { selectWimseSignature, type WimseSignatureVersion } from '../verify/wimse-signature-common.ts';
 import { verifyWimseResponseSignature } from '../verify/wimse-response-signature.ts';
@@ -114,30 +115,3 @@ export async function checkResponse(response: Response, check: ResponseCheck): P
   return rebuilt;
 }
 
-/** Reads a body stream to its end, or cancels it and returns `undefined` once it passes `limit` bytes. */
-export async function readBounded(stream: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array<ArrayBuffer> | undefined> {
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > limit) {
-        await reader.cancel().catch(() => undefined);
-        return undefined;
-      }
-      chunks.push(value);
-    }
-  } finally {
-    reader.releaseLock();
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
-}
