@@ -7,6 +7,13 @@
  *   - the ports swapped in when the stack does not run on the defaults (publicUrl and the upstream URLs).
  * Everything else (routes, `auth.wit`, the trust domain's policy) comes from the file as written.
  *
+ * The gateway's own identity (`identity`: it signs responses and authenticates itself to upstreams with it) is a
+ * WIT for `identity.workloadId` (DEV_GATEWAY_ID) minted here, at every start, by the same dev issuer, valid for
+ * DEV_IDENTITY_TTL_SECONDS (a day, the longest a default verifier accepts: restart the stack to renew it). It is
+ * handed to the gateway as the variable the file's `identity.env` names (PORTCULLIS_IDENTITY), one mechanism on
+ * every runtime: `env` below, which scripts/runtimes.ts puts in the process environment of node, deno and bun and
+ * passes to workerd as a `--var`. It never touches the disk.
+ *
  * Why the file keeps a placeholder key instead of leaving the trust domain to this module: the file stays a
  * complete config that `portcullis config check` accepts and that says, in one place, which routes require a
  * WIT + WPT from which trust domain. The placeholder is a public key whose private half was discarded when it
@@ -22,7 +29,8 @@ import { fileURLToPath } from 'node:url';
 import { loadDevIssuer, type DevIssuer } from '../src/cli/dev-issuer.ts';
 import { ConfigError, parseConfig } from '../src/config/load.ts';
 import type { GatewayConfig, GatewayConfigInput } from '../src/config/schema.ts';
-import { DEV_TRUST_DOMAIN_ID } from '../src/mint/dev-issuer.ts';
+import { DEFAULT_WIT_MAX_LIFETIME_SECONDS } from '../src/limits.ts';
+import { DEV_TRUST_DOMAIN_ID, mintDevWit } from '../src/mint/dev-issuer.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Relative to the repository root. */
@@ -30,6 +38,10 @@ export const DEV_CONFIG = 'examples/dev/portcullis.json';
 export const DEV_HOST = '127.0.0.1';
 export const DEFAULT_GATEWAY_PORT = 8787;
 export const DEFAULT_UPSTREAM_PORT = 8788;
+/** The gateway's own workload identifier in the dev trust domain (the file's `identity.workloadId`). */
+export const DEV_GATEWAY_ID = `${DEV_TRUST_DOMAIN_ID}/gateway`;
+/** Lifetime of the gateway WIT minted at start: a day, the default verifier ceiling (DEFAULT_WIT_MAX_LIFETIME_SECONDS). */
+export const DEV_IDENTITY_TTL_SECONDS = DEFAULT_WIT_MAX_LIFETIME_SECONDS;
 
 export interface DevConfigOptions {
   /** The gateway's port (publicUrl). */
@@ -48,6 +60,10 @@ export interface DevConfig {
   /** The dev issuer file and whether this call generated it. */
   issuerPath: string;
   issuerCreated: boolean;
+  /** Variables the gateway reads by name (`identity.env` -> the identity document); empty without `identity`. */
+  env: Record<string, string>;
+  /** The gateway's own identity minted for this start, when the file configures one. */
+  identity?: { subject: string; variable: string; expiresAt: number };
 }
 
 /** Reads examples/dev/portcullis.json and turns it into the config the dev stack runs; throws ConfigError. */
@@ -67,7 +83,18 @@ export async function devGatewayConfig({ port, upstreamPort, devDir }: DevConfig
 
   const result = parseConfig(input);
   if (!result.ok) throw new ConfigError(result.problems, `${DEV_CONFIG} (with the dev trust domain's keys)`);
-  return { config: result.config, json: JSON.stringify(input, null, 2), issuerPath: issuer.path, issuerCreated: issuer.created };
+  const dev: DevConfig = { config: result.config, json: JSON.stringify(input, null, 2), issuerPath: issuer.path, issuerCreated: issuer.created, env: {} };
+  const identity = result.config.identity;
+  if (identity !== undefined) {
+    if (identity.env === undefined) {
+      throw new ConfigError([{ path: 'identity', message: 'the dev stack mints the gateway\'s identity and passes it in a variable: use "env", not "file"' }], DEV_CONFIG);
+    }
+    const subject = identity.workloadId ?? DEV_GATEWAY_ID;
+    const minted = await mintDevWit(issuer.key, subject, { ttlSeconds: DEV_IDENTITY_TTL_SECONDS });
+    dev.env[identity.env] = JSON.stringify({ wit: minted.wit, key: minted.key });
+    dev.identity = { subject, variable: identity.env, expiresAt: minted.expiresAt };
+  }
+  return dev;
 }
 
 /** `path` relative to the working directory when it lies below it, else as it is (for banners). */

@@ -47,7 +47,8 @@ export async function startInProcessDevStack({ devDir }: { devDir: string }): Pr
   try {
     const dev = await devGatewayConfig({ port: server.port, upstreamPort: upstreams.port, devDir });
     const sink = memorySink();
-    gateway = createGateway(dev.config, { audit: sink, fetch: nodeUpstreamFetch() });
+    // The gateway's own identity (minted by devGatewayConfig) is read from dev.env, as `npm start` passes it.
+    gateway = createGateway(dev.config, { audit: sink, fetch: nodeUpstreamFetch(), readEnv: (name) => dev.env[name] });
     return {
       gateway: `http://${DEV_HOST}:${server.port}`,
       gatewayPort: server.port,

@@ -12,6 +12,8 @@
  * dev issuer key is generated on first start in the dev dir (`$PORTCULLIS_DEV_DIR`, else `.dev/` at the repo
  * root), where `npx portcullis call` and `npm run demo` find it too. The result goes to a temporary folder
  * (node, deno, bun) or wrangler's `--var PORTCULLIS_CONFIG` (workerd); the folder is removed on stop.
+ * The gateway's own identity (spiffe://dev.portcullis.local/gateway) is minted by the same issuer at every start
+ * and passed as the variable PORTCULLIS_IDENTITY: the gateway's environment (node, deno, bun) or a `--var` (workerd).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -91,9 +93,9 @@ async function main(): Promise<number> {
 
   const children: ChildProcess[] = [];
   let stopping = false;
-  const start = (command: string[], name: string) => {
+  const start = (command: string[], name: string, env: Record<string, string> = {}) => {
     // cwd stays at the repo root: deno.json (no-legacy-abort) and wrangler.toml are read from there.
-    const child = spawn(command[0]!, command.slice(1), { cwd: ROOT, env: { ...process.env, ...OFFLINE_ENV }, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(command[0]!, command.slice(1), { cwd: ROOT, env: { ...process.env, ...OFFLINE_ENV, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
     children.push(child);
     child.once('exit', (code, signal) => {
       if (stopping) return;
@@ -125,8 +127,8 @@ async function main(): Promise<number> {
   try {
     const upstreams = start([process.execPath, 'examples/demo/serve.ts', '--port', String(upstreamPort)], 'demo upstreams');
     await waitForHttp(`http://${HOST}:${upstreamPort}/mcp`, upstreams, 'demo upstreams');
-    const [executable, args] = gatewayCommand(runtime, { configPath, configJson: dev.json, port, hostname: HOST });
-    const gateway = start([executable, ...args, ...extra], `gateway (${runtime})`);
+    const [executable, args, env] = gatewayCommand(runtime, { configPath, configJson: dev.json, port, hostname: HOST, env: dev.env });
+    const gateway = start([executable, ...args, ...extra], `gateway (${runtime})`, env);
     await waitForHttp(`http://${HOST}:${port}/healthz`, gateway, `gateway (${runtime})`);
   } catch (error) {
     console.error(`dev: ${(error as Error).message}`);
@@ -143,6 +145,7 @@ async function main(): Promise<number> {
     `  MCP       ${gw}/mcp   -> demo MCP server ${up}/mcp  (tools: echo, whoami)`,
     `  A2A       ${gw}/a2a/  -> demo echo agent ${up}/a2a/ (card: ${gw}/a2a/.well-known/agent-card.json)`,
     `  auth      /mcp and /a2a require a WIT + WPT from ${DEV_TRUST_DOMAIN_ID}; the dev issuer key is ${issuerPath}`,
+    ...(dev.identity ? [`  identity  the gateway's own: ${dev.identity.subject}, a dev WIT in ${dev.identity.variable} until ${clock(dev.identity.expiresAt)} (restart to renew)`] : []),
     `  config    ${DEV_CONFIG} with the dev issuer's public key and these ports (${runtime === 'workerd' ? 'as --var PORTCULLIS_CONFIG' : configPath})`,
     '',
     '  Call it as a workload (mints a dev WIT, signs a fresh proof per request):',
@@ -155,6 +158,13 @@ async function main(): Promise<number> {
     '',
   ].join('\n'));
   return -1; // keep supervising
+}
+
+/** Local date and time, to the minute: `2026-11-17 14:05`. */
+function clock(epochMs: number): string {
+  const d = new Date(epochMs);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`;
 }
 
 main().then(

@@ -28,10 +28,24 @@ export interface GatewayLaunch {
   /** workerd only: wrangler's inspector port and its state folder (each instance needs its own). */
   inspectorPort?: number;
   stateDir?: string;
+  /**
+   * Variables the gateway reads by name (config `identity.env`): set in the process environment of node, deno
+   * and bun, and passed to workerd as `--var NAME:value` (a Worker sees only its own bindings, never wrangler's
+   * environment).
+   */
+  env?: Record<string, string>;
 }
 
-/** The command line (executable first) that serves the gateway on `runtime`. */
-export function gatewayCommand(runtime: Runtime, launch: GatewayLaunch): [string, string[]] {
+/**
+ * The command line (executable first) that serves the gateway on `runtime`, and the variables to add to its
+ * process environment (`launch.env` on node, deno and bun; none on workerd, which gets them as `--var`).
+ */
+export function gatewayCommand(runtime: Runtime, launch: GatewayLaunch): [string, string[], Record<string, string>] {
+  const [command, args] = commandLine(runtime, launch);
+  return [command, args, runtime === 'workerd' ? {} : { ...launch.env }];
+}
+
+function commandLine(runtime: Runtime, launch: GatewayLaunch): [string, string[]] {
   const serveArgs = ['--config', launch.configPath, '--port', String(launch.port), '--hostname', launch.hostname];
   switch (runtime) {
     case 'node':
@@ -49,6 +63,7 @@ export function gatewayCommand(runtime: Runtime, launch: GatewayLaunch): [string
         ...(launch.stateDir ? ['--persist-to', launch.stateDir] : []),
         '--show-interactive-dev-session=false',
         '--var', `PORTCULLIS_CONFIG:${JSON.stringify(JSON.parse(launch.configJson))}`,
+        ...Object.entries(launch.env ?? {}).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
       ]];
   }
 }

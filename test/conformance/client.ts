@@ -12,7 +12,10 @@ import { target } from './context.ts';
 export interface RawResponse {
   status: number;
   headers: IncomingHttpHeaders;
+  /** The body decoded as UTF-8. */
   body: string;
+  /** `send` only: the body bytes exactly as received (after de-chunking; no content coding undone). */
+  bytes?: Uint8Array<ArrayBuffer>;
 }
 
 export interface SendOptions {
@@ -35,10 +38,12 @@ export function send(path: string, options: SendOptions = {}): Promise<RawRespon
       headers['content-length'] = String(Buffer.byteLength(body));
     }
     const req = httpRequest(url, { method: options.method ?? 'GET', headers, agent: false, setHost: !hasHeader(headers, 'host') }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (s: string) => { text += s; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => { chunks.push(chunk); });
+      res.on('end', () => {
+        const all = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: all.toString('utf8'), bytes: new Uint8Array(all) });
+      });
       res.on('error', reject);
     });
     req.on('error', reject);

@@ -24,6 +24,15 @@ export const OTHER_KID = 'other-1';
 export const MAX_WIT_LIFETIME = 3600;
 
 /**
+ * The gateway's own identity (test/conformance/gateway-identity.test.ts): a WIT for GATEWAY_ID minted by the global
+ * setup with the conformance issuer key, handed to the gateway in the variable IDENTITY_ENV (process environment on
+ * node, deno and bun; `--var` on workerd). UP_SIG_AUDIENCE is the `/up-sig` route's configured upstream audience.
+ */
+export const GATEWAY_ID = `${TRUST_DOMAIN}/gateway`;
+export const IDENTITY_ENV = 'PORTCULLIS_IDENTITY';
+export const UP_SIG_AUDIENCE = 'https://upstream.conformance.test/api';
+
+/**
  * Trust domains whose keys come from a `keySource` (test/conformance/key-sources.test.ts), one per route:
  * a JWK Set the tests publish on the fixture (key set name `url`), a SPIFFE bundle likewise (`bundle`), a URL that
  * answers 500, a closed loopback port, and a file beside the config file (node, deno and bun only: workerd
@@ -72,6 +81,7 @@ export function conformanceConfig(fixtureUrl: string, deadPort: number, keys: Tr
     publicUrl: PUBLIC_URL,
     audit: { sink: 'none' },
     limits: { maxHeaderCount: MAX_HEADER_COUNT, maxHeaderBytes: MAX_HEADER_BYTES },
+    identity: { workloadId: GATEWAY_ID, env: IDENTITY_ENV },
     trustDomains: {
       [TRUST_DOMAIN]: { jwks: { keys: [{ ...keys.issuer, kid: ISSUER_KID }] }, issuers: [ISSUER], maxWitLifetimeSeconds: MAX_WIT_LIFETIME },
       [OTHER_TRUST_DOMAIN]: { jwks: { keys: [{ ...keys.other, kid: OTHER_KID }] } },
@@ -98,6 +108,10 @@ export function conformanceConfig(fixtureUrl: string, deadPort: number, keys: Tr
       { path: '/mcp-sig', protocol: 'mcp', upstream: `${fixtureUrl}/mcp-up`, auth: { wit: { trustDomains: [TRUST_DOMAIN], proofs: ['wpt', 'http-sig'] } } },
       { path: '/sig-06', protocol: 'http', upstream: `${fixtureUrl}/base`, auth: { wit: { trustDomains: [TRUST_DOMAIN], proofs: ['http-sig'], httpSignature: { version: '06' } } } },
       { path: '/svid', protocol: 'http', upstream: `${fixtureUrl}/base`, auth: { jwtSvid: { trustDomains: [TRUST_DOMAIN] } } },
+      // The gateway's own identity (test/conformance/gateway-identity.test.ts); `/sig` signs responses when asked.
+      { path: '/sig-always', protocol: 'http', upstream: `${fixtureUrl}/base`, auth: { wit: { trustDomains: [TRUST_DOMAIN], proofs: ['http-sig'], httpSignature: { signResponses: 'always' } } } },
+      { path: '/up-wpt', protocol: 'http', upstream: `${fixtureUrl}/up-wpt`, public: true, upstreamAuth: { proof: 'wpt' } },
+      { path: '/up-sig', protocol: 'http', upstream: `${fixtureUrl}/up-sig`, public: true, upstreamAuth: { proof: 'http-sig', audience: UP_SIG_AUDIENCE }, limits: { maxBodyBytes: SMALL_BODY_BYTES } },
       // Trust domain keys from a keySource (test/conformance/key-sources.test.ts).
       { path: '/keys-url', protocol: 'http', upstream: `${fixtureUrl}/base`, auth: { wit: { trustDomains: [KEYS_URL_TRUST_DOMAIN] } } },
       { path: '/keys-bundle', protocol: 'http', upstream: `${fixtureUrl}/base`, auth: { wit: { trustDomains: [KEYS_BUNDLE_TRUST_DOMAIN] } } },

@@ -10,6 +10,8 @@ export interface ConformanceTarget {
   fixtureUrl: string;
   /** The trust domains' signing keys generated for this run (their public halves are in the gateway config). */
   wimse: WimseKeys;
+  /** The gateway's own WIT (subject GATEWAY_ID, signed with the issuer key), configured through IDENTITY_ENV. */
+  gatewayWit: string;
   /** workerd only: wrangler dev reported the PORTCULLIS_STATE Durable Object binding and the Worker used it. */
   durableState?: boolean;
 }

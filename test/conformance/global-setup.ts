@@ -1,32 +1,37 @@
 /**
  * Per-project global setup of the conformance suite: starts the fixture upstream (Node, in this process)
  * and the gateway on the project's runtime with a config generated for that fixture (plus, except on workerd, a
- * trust domain key file beside the config file), waits for /healthz,
+ * trust domain key file beside the config file, and on every runtime the gateway's own identity, a WIT minted with
+ * the run's issuer key, in the variable IDENTITY_ENV), waits for /healthz,
  * provides both URLs to the tests, and stops both in teardown (also when startup fails).
  */
 import type { TestProject } from 'vitest/node';
 import type { ConformanceTarget } from './context.ts';
-import { conformanceConfig, FILE_KID, KEY_FILE } from './config.ts';
+import { mintWit } from '../../src/mint/wit.ts';
+import { conformanceConfig, FILE_KID, GATEWAY_ID, IDENTITY_ENV, ISSUER, ISSUER_KID, KEY_FILE, MAX_WIT_LIFETIME } from './config.ts';
 import { startFixture } from './fixture.ts';
 import { deadPort, RUNTIMES, startGateway, type Runtime } from './runtimes.ts';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const runtime = runtimeOf(project);
   const [issuer, other, file] = await Promise.all([signingKey(), signingKey(), signingKey()]);
+  // The gateway's own identity, as an Identity Server of the conformance trust domain would issue it.
+  const identity = await mintWit({ issuerKey: { ...issuer.privateJwk, kid: ISSUER_KID, alg: 'ES256' }, issuer: ISSUER, subject: GATEWAY_ID, ttlSeconds: MAX_WIT_LIFETIME });
   const fixture = await startFixture();
   // Workers cannot read files: there the keySource.file trust domain is a config error (key-sources.test.ts).
   const withKeyFile = runtime !== 'workerd';
   const files: Record<string, string> = withKeyFile ? { [KEY_FILE]: JSON.stringify({ keys: [{ ...file.publicJwk, kid: FILE_KID }] }) } : {};
   let gateway;
   try {
-    gateway = await startGateway(runtime, conformanceConfig(fixture.url, await deadPort(), { issuer: issuer.publicJwk, other: other.publicJwk }, withKeyFile), files);
+    const config = conformanceConfig(fixture.url, await deadPort(), { issuer: issuer.publicJwk, other: other.publicJwk }, withKeyFile);
+    gateway = await startGateway(runtime, config, { files, env: { [IDENTITY_ENV]: JSON.stringify({ wit: identity.wit, key: identity.key }) } });
   } catch (error) {
     await fixture.close();
     throw error;
   }
   const wimse: ConformanceTarget['wimse'] = { issuer: issuer.privateJwk, other: other.privateJwk };
   if (withKeyFile) wimse.file = file.privateJwk;
-  const target: ConformanceTarget = { runtime, gatewayUrl: gateway.url, fixtureUrl: fixture.url, wimse };
+  const target: ConformanceTarget = { runtime, gatewayUrl: gateway.url, fixtureUrl: fixture.url, wimse, gatewayWit: identity.wit };
   if (runtime === 'workerd') {
     // Replay state must go through the Durable Object, not per-isolate memory: wrangler lists the binding, and
     // the Worker warns when it falls back to memory (it has served /healthz by now, so it has built its state).

@@ -18,9 +18,9 @@ export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 /** How long a runtime may take to answer /healthz after spawning (wrangler dev bundles first). */
 const STARTUP_TIMEOUT_MS: Record<Runtime, number> = { node: 20_000, deno: 30_000, bun: 20_000, workerd: 60_000 };
 
-/** Environment for child processes: offline, and without colour codes in the output the tests read. */
-function childEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, ...OFFLINE_ENV, NO_COLOR: '1', FORCE_COLOR: '0', CI: '1' };
+/** Environment for child processes: offline, and without colour codes in the output the tests read; `extra` on top. */
+function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, ...OFFLINE_ENV, NO_COLOR: '1', FORCE_COLOR: '0', CI: '1', ...extra };
 }
 
 /** A free TCP port in 20000-20999 (the range reserved for this suite), checked by binding it briefly. */
@@ -57,9 +57,9 @@ export interface RunningProcess {
   stop(): Promise<void>;
 }
 
-/** Spawns a command in its own process group and collects its output. */
-export function spawnGroup(command: string, args: string[]): RunningProcess {
-  const child = spawn(command, args, { cwd: REPO_ROOT, env: childEnv(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Spawns a command in its own process group (with `env` added to its environment) and collects its output. */
+export function spawnGroup(command: string, args: string[], env: Record<string, string> = {}): RunningProcess {
+  const child = spawn(command, args, { cwd: REPO_ROOT, env: childEnv(env), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => { out += s; });
   child.stderr!.setEncoding('utf8').on('data', (s: string) => { out += s; });
@@ -113,11 +113,16 @@ export interface StartedGateway {
 
 const LISTENING = /portcullis listening on http:\/\/[^\s:]+:(\d+)/;
 
-/**
- * Writes `config` to a fresh temp folder and spawns the gateway on `runtime` with it. `files` (name -> text) are
- * written beside the config file, where a config's relative paths (`keySource.file`) point.
- */
-async function spawnGateway(runtime: Runtime, config: unknown, purpose: string, files: Record<string, string> = {}): Promise<{ dir: string; port: number; proc: RunningProcess }> {
+/** What a gateway is started with besides its config. */
+export interface GatewayExtras {
+  /** Files (name -> text) written beside the config file, where a config's relative paths (`keySource.file`) point. */
+  files?: Record<string, string>;
+  /** Variables the gateway reads by name (`identity.env`): process environment on node, deno and bun, `--var` on workerd. */
+  env?: Record<string, string>;
+}
+
+/** Writes `config` to a fresh temp folder and spawns the gateway on `runtime` with it and `extras`. */
+async function spawnGateway(runtime: Runtime, config: unknown, purpose: string, { files = {}, env = {} }: GatewayExtras = {}): Promise<{ dir: string; port: number; proc: RunningProcess }> {
   const dir = mkdtempSync(join(tmpdir(), `portcullis-${purpose}-${runtime}-`));
   const json = JSON.stringify(config);
   const path = join(dir, 'portcullis.config.json');
@@ -126,16 +131,17 @@ async function spawnGateway(runtime: Runtime, config: unknown, purpose: string, 
   // Node, Deno and Bun take port 0 and report the port they got; wrangler needs concrete ports.
   const port = runtime === 'workerd' ? await freePortInRange() : 0;
   const inspectorPort = runtime === 'workerd' ? await freePortInRange() : 0;
-  const [command, args] = gatewayCommand(runtime, { configPath: path, configJson: json, port, hostname: '127.0.0.1', inspectorPort, stateDir: join(dir, 'state') });
-  return { dir, port, proc: spawnGroup(command, args) };
+  const [command, args, processEnv] = gatewayCommand(runtime, { configPath: path, configJson: json, port, hostname: '127.0.0.1', inspectorPort, stateDir: join(dir, 'state'), env });
+  return { dir, port, proc: spawnGroup(command, args, processEnv) };
 }
 
 /**
- * Starts the gateway with `config` (and `files` beside it) on `runtime` and waits until /healthz answers 200.
- * Node, Deno and Bun listen on port 0 and report the port they got; wrangler needs a concrete port.
+ * Starts the gateway with `config` (and `extras`: files beside it, variables it reads) on `runtime` and waits
+ * until /healthz answers 200. Node, Deno and Bun listen on port 0 and report the port they got; wrangler needs a
+ * concrete port.
  */
-export async function startGateway(runtime: Runtime, config: unknown, files: Record<string, string> = {}): Promise<StartedGateway> {
-  const { dir, port, proc } = await spawnGateway(runtime, config, 'conformance', files);
+export async function startGateway(runtime: Runtime, config: unknown, extras: GatewayExtras = {}): Promise<StartedGateway> {
+  const { dir, port, proc } = await spawnGateway(runtime, config, 'conformance', extras);
   const stop = async () => {
     await proc.stop();
     rmSync(dir, { recursive: true, force: true });
