@@ -194,7 +194,8 @@ class Parser {
       if (type === 'integer' && digits.length > 15) this.failAt('more than 15 digits in an integer');
       if (type === 'decimal' && digits.length > 16) this.failAt('more than 16 characters in a decimal');
     }
-    if (type === 'integer') return { type, value: sign * Number.parseInt(digits, 10) };
+    // `-0` parses to 0, like the Decimal below: Structured Fields has no negative zero.
+    if (type === 'integer') return { type, value: sign * Number.parseInt(digits, 10) + 0 };
     if (digits.endsWith('.')) this.failAt('a decimal must not end with "."');
     if (digits.length - digits.indexOf('.') - 1 > 3) this.failAt('more than 3 fractional digits');
     // `-0` and `-0.0` parse to 0: Structured Fields has no negative zero.

@@ -6,6 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseSignatures } from '../../../src/http-sig/parse-signatures.ts';
+import { signMessage, type SignOptions } from '../../../src/http-sig/sign.ts';
 import { createSignatureBase } from '../../../src/http-sig/signature-base.ts';
 import { generateSigningKey } from '../../../src/mint/keys.ts';
 import { createWimseSigner, type WimseSigner } from '../../../src/mint/wimse-signature.ts';
@@ -210,5 +211,48 @@ describe('verifyWimseSignature: signed by mint/wimse-signature.ts', () => {
     const read = (file: string) => import('node:fs/promises').then((fs) => fs.readFile(new URL(file, import.meta.url), 'utf8'));
     const source = (await read(import.meta.url)) + (await read('./wimse-response-signature.test.ts'));
     for (const code of Object.keys(HTTP_SIG_PROFILE_ERRORS)) expect(source, code).toContain(`'${code}'`);
+  });
+});
+
+describe('WIMSE V5 re-signed with its published private keys (Ed25519 is deterministic)', () => {
+  type Jwk = { kty: string; crv: string; d: string; x: string; kid: string };
+  const keys = (v5 as { keys: Record<'svc-a' | 'svc-b', Jwk> }).keys;
+  const importPrivate = ({ kty, crv, d, x }: Jwk) => crypto.subtle.importKey('jwk', { kty, crv, d, x }, { name: 'Ed25519' }, false, ['sign']);
+  const cnfX = (fields: string[][]) => JSON.parse(Buffer.from(header(fields, 'workload-identity-token')!.split('.')[1]!, 'base64url').toString()).cnf.jwk.x;
+
+  /** Signs with the core signMessage both ways: a caller's `sign` (the WIMSE JWS path) and the registered ed25519. */
+  async function resign(message: Parameters<typeof signMessage>[0], key: CryptoKey, common: Pick<SignOptions, 'label' | 'components' | 'params'>) {
+    const bySign = expectOk(await signMessage(message, { ...common, sign: async (base) => new Uint8Array(await crypto.subtle.sign('Ed25519', key, base)) }));
+    const byAlg = expectOk(await signMessage(message, { ...common, algorithm: 'ed25519', key }));
+    expect(byAlg.signatureField).toBe(bySign.signatureField);
+    return bySign;
+  }
+
+  it('the keys are the WITs\' confirmation keys', () => {
+    expect(keys['svc-a'].x).toBe(cnfX(v5.request.headers));
+    expect(keys['svc-b'].x).toBe(cnfX(v5.response.headers));
+  });
+
+  it('the request, signed with svc-a over the same components and parameters, gives the published Signature byte for byte', async () => {
+    const request = vectorRequest(v5 as Vector);
+    const signed = await resign(request, await importPrivate(keys['svc-a']), {
+      label: 'wimse',
+      components: ['@method', '@request-target', 'workload-identity-token'],
+      params: { created: 1785155797, expires: 1785156097, nonce: 'abcd1111', tag: 'wimse-workload-to-workload', 'wimse-aud': 'https://svcb.example.com/gimme-ice-cream', 'wimse-sign-response': true },
+    });
+    expect(signed.base).toBe(v5.requestBase);
+    expect(signed.signatureInput).toBe(header(v5.request.headers, 'signature-input'));
+    expect(signed.signatureField).toBe(header(v5.request.headers, 'signature'));
+  });
+
+  it('the response, signed with svc-b over the same components and parameters, gives the published Signature byte for byte', async () => {
+    const response = { status: v5.response.status, headers: v5.response.headers as [string, string][], request: vectorRequest(v5 as Vector) };
+    const signed = await resign(response, await importPrivate(keys['svc-b']), {
+      label: 'wimse',
+      components: ['@status', 'workload-identity-token', 'content-type', 'content-digest', { name: '@method', params: { req: true } }, { name: '@request-target', params: { req: true } }],
+      params: { created: 1785155797, expires: 1785156099, nonce: 'abcd2222', tag: 'wimse-workload-to-workload', 'wimse-req-nonce': 'abcd1111' },
+    });
+    expect(signed.signatureInput).toBe(header(v5.response.headers, 'signature-input'));
+    expect(signed.signatureField).toBe(header(v5.response.headers, 'signature'));
   });
 });
