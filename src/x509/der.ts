@@ -6,13 +6,13 @@
  * (BOOLEAN is 0x00 or 0xFF), §8.3 (INTEGER in the fewest octets), §8.6 and §11.2 (BIT STRING unused bits, zero padding),
  * §10.2 / §11 (no constructed string forms); RFC 5280 §4.1 (certificates are DER).
  *
- * Why: the certificate parser (pkijs → asn1js) reads BER, so it accepts indefinite lengths, long-form lengths, padded
- * integers and trailing bytes. The signature covers only the TBSCertificate, so the outer envelope could be re-spelled
- * by anyone into a new byte string (a new thumbprint) for the same certificate. `checkDer` refuses all of those
- * spellings before the library sees the bytes.
+ * Why: BER allows indefinite lengths, long-form lengths, padded integers and trailing bytes, and the signature covers
+ * only the TBSCertificate, so a BER reader would let anyone re-spell the outer envelope into a new byte string (a new
+ * thumbprint) for the same certificate. `checkDer` refuses all of those spellings before certificate.ts reads the
+ * elements (with `readTlv` / `children` below).
  *
  * Does NOT check: SET OF ordering (X.690 §11.6), DEFAULT values encoded explicitly (§11.5), string character sets, or
- * anything inside OCTET STRING contents (extension values are read by the parser, under the CA's signature). High tag
+ * anything inside OCTET STRING contents (certificate.ts runs `checkDer` on each extension value it decodes). High tag
  * numbers (≥ 31) are refused: no certificate field uses them. Errors are short fixed texts with offsets, never bytes.
  */
 import { MAX_X509_DER_DEPTH } from '../limits.ts';
@@ -113,6 +113,8 @@ function checkElement(bytes: Uint8Array, tlv: Tlv, depth: number): string | unde
     return undefined;
   }
   switch (tlv.tag) {
+    case 0x00:
+      return `end-of-contents octets (universal tag 0) at offset ${tlv.start}`;
     case TAG.BOOLEAN:
       return body.length === 1 && (body[0] === 0x00 || body[0] === 0xff) ? undefined : `BOOLEAN not 0x00 or 0xFF at offset ${tlv.start}`;
     case TAG.INTEGER:

@@ -1,6 +1,7 @@
 /**
  * Test PKI: keys and certificates built at test time with pkijs (+ its asn1js), signed with Web Crypto here so every
- * algorithm (Ed25519 included) and every broken variant goes through one path. Test code only.
+ * algorithm (Ed25519 included) and every broken variant goes through one path. Test code only: pkijs and asn1js are
+ * devDependencies, an encoder independent of src/x509's own DER reader (der-builder.ts writes the hand-made edge cases).
  */
 import * as asn1js from 'asn1js';
 import { AlgorithmIdentifier, AltName, AttributeTypeAndValue, BasicConstraints, Certificate, Extension, ExtKeyUsage, GeneralName, PublicKeyInfo } from 'pkijs';
