@@ -12,6 +12,12 @@ export interface ConformanceTarget {
   wimse: WimseKeys;
   /** The gateway's own WIT (subject GATEWAY_ID, signed with the issuer key), configured through IDENTITY_ENV. */
   gatewayWit: string;
+  /** The mTLS trust domain's root CA (MTLS_TRUST_DOMAIN's only x509Authority), generated for this run. */
+  mtls: {
+    /** Private JWK (P-256) of the root CA: the tests issue client certificates and intermediates with it. */
+    rootPrivateJwk: JsonWebKey;
+    rootPem: string;
+  };
   /** workerd only: wrangler dev reported the PORTCULLIS_STATE Durable Object binding and the Worker used it. */
   durableState?: boolean;
 }

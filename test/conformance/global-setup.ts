@@ -2,19 +2,21 @@
  * Per-project global setup of the conformance suite: starts the fixture upstream (Node, in this process)
  * and the gateway on the project's runtime with a config generated for that fixture (plus, except on workerd, a
  * trust domain key file beside the config file, and on every runtime the gateway's own identity, a WIT minted with
- * the run's issuer key, in the variable IDENTITY_ENV), waits for /healthz,
+ * the run's issuer key, in the variable IDENTITY_ENV, and the mTLS trust domain's root CA, a certificate generated
+ * here whose private key the tests get to issue client certificates with), waits for /healthz,
  * provides both URLs to the tests, and stops both in teardown (also when startup fails).
  */
 import type { TestProject } from 'vitest/node';
 import type { ConformanceTarget } from './context.ts';
 import { mintWit } from '../../src/mint/wit.ts';
-import { conformanceConfig, FILE_KID, GATEWAY_ID, IDENTITY_ENV, ISSUER, ISSUER_KID, KEY_FILE, MAX_WIT_LIFETIME } from './config.ts';
+import { generateKey, KU, makeCert, toPem } from '../unit/x509/pki.ts';
+import { conformanceConfig, FILE_KID, GATEWAY_ID, IDENTITY_ENV, ISSUER, ISSUER_KID, KEY_FILE, MAX_WIT_LIFETIME, MTLS_ROOT_NAME, MTLS_TRUST_DOMAIN } from './config.ts';
 import { startFixture } from './fixture.ts';
 import { deadPort, RUNTIMES, startGateway, type Runtime } from './runtimes.ts';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const runtime = runtimeOf(project);
-  const [issuer, other, file] = await Promise.all([signingKey(), signingKey(), signingKey()]);
+  const [issuer, other, file, x509Root] = await Promise.all([signingKey(), signingKey(), signingKey(), rootCa()]);
   // The gateway's own identity, as an Identity Server of the conformance trust domain would issue it.
   const identity = await mintWit({ issuerKey: { ...issuer.privateJwk, kid: ISSUER_KID, alg: 'ES256' }, issuer: ISSUER, subject: GATEWAY_ID, ttlSeconds: MAX_WIT_LIFETIME });
   const fixture = await startFixture();
@@ -23,7 +25,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const files: Record<string, string> = withKeyFile ? { [KEY_FILE]: JSON.stringify({ keys: [{ ...file.publicJwk, kid: FILE_KID }] }) } : {};
   let gateway;
   try {
-    const config = conformanceConfig(fixture.url, await deadPort(), { issuer: issuer.publicJwk, other: other.publicJwk }, withKeyFile);
+    const config = conformanceConfig(fixture.url, await deadPort(), { issuer: issuer.publicJwk, other: other.publicJwk, x509Root: x509Root.pem }, withKeyFile);
     gateway = await startGateway(runtime, config, { files, env: { [IDENTITY_ENV]: JSON.stringify({ wit: identity.wit, key: identity.key }) } });
   } catch (error) {
     await fixture.close();
@@ -31,7 +33,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   const wimse: ConformanceTarget['wimse'] = { issuer: issuer.privateJwk, other: other.privateJwk };
   if (withKeyFile) wimse.file = file.privateJwk;
-  const target: ConformanceTarget = { runtime, gatewayUrl: gateway.url, fixtureUrl: fixture.url, wimse, gatewayWit: identity.wit };
+  const mtls: ConformanceTarget['mtls'] = { rootPrivateJwk: x509Root.privateJwk, rootPem: x509Root.pem };
+  const target: ConformanceTarget = { runtime, gatewayUrl: gateway.url, fixtureUrl: fixture.url, wimse, gatewayWit: identity.wit, mtls };
   if (runtime === 'workerd') {
     // Replay state must go through the Durable Object, not per-isolate memory: wrangler lists the binding, and
     // the Worker warns when it falls back to memory (it has served /healthz by now, so it has built its state).
@@ -51,6 +54,20 @@ async function signingKey(): Promise<{ privateJwk: JsonWebKey; publicJwk: JsonWe
   const privateJwk = await crypto.subtle.exportKey('jwk', pair.privateKey);
   const { kty, crv, x, y } = privateJwk;
   return { privateJwk, publicJwk: { kty, crv, x, y } };
+}
+
+/**
+ * The mTLS trust domain's root CA: a self-signed P-256 CA certificate valid from an hour ago for a day, named
+ * MTLS_ROOT_NAME, with the trust domain as its URI SAN (as SPIFFE CAs carry it).
+ */
+async function rootCa(): Promise<{ pem: string; privateJwk: JsonWebKey }> {
+  const key = await generateKey('P-256');
+  const now = Date.now();
+  const der = await makeCert({
+    subject: MTLS_ROOT_NAME, issuer: MTLS_ROOT_NAME, key, signer: key, notBefore: now - 3_600_000, notAfter: now + 86_400_000,
+    basicConstraints: { cA: true }, keyUsage: { bits: [KU.keyCertSign, KU.cRLSign] }, uris: [MTLS_TRUST_DOMAIN],
+  });
+  return { pem: toPem(der), privateJwk: await crypto.subtle.exportKey('jwk', key.privateKey) };
 }
 
 function runtimeOf(project: TestProject): Runtime {
