@@ -1,6 +1,6 @@
 /**
  * The RFC 9421 Appendix B examples (test/runtimes/http-sig-vectors.ts) on Node, Deno and Bun: the same Web-API-only
- * check, here in-process and in the other two runtimes as child processes (workerd: test/workers). The core must
+ * check, here in-process and in the other two runtimes as child processes (workerd: test/workers/http-sig-vectors.test.ts). The core must
  * give the same bytes everywhere, so each runtime runs every vector, not a sample.
  */
 import { spawnSync } from 'node:child_process';
