@@ -1,5 +1,5 @@
 /** The config's JSON Schema, generated from the zod schema so the two cannot drift. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { gatewayConfigSchema } from './schema.ts';
 
 export function configJsonSchema(): Record<string, unknown> {

@@ -5,7 +5,7 @@
  * top-level `trustDomains` block defines (keys and policy: trust-domains.ts); that cross-reference is checked
  * here, reported by path. The JSON Schema in `schema/portcullis.config.schema.json` is generated from this file.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { routeMatcher } from '../gateway/routes.ts';
 import { DEFAULT_HTTP_SIG_MAX_LIFETIME_SECONDS, DEFAULT_WPT_MAX_LIFETIME_SECONDS, MAX_CONFIG_LIST_ENTRIES, MAX_HTTP_SIG_LIFETIME_LIMIT_SECONDS, MAX_WPT_LIFETIME_LIMIT_SECONDS } from '../limits.ts';
 import { parseWorkloadId } from '../identity/workload-id.ts';

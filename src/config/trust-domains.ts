@@ -16,7 +16,7 @@
  * Keys are inline (`jwks`) or kept elsewhere (`keySource`: a JWKS URL, a SPIFFE bundle endpoint or a file); a
  * fetched set is checked key by key when it arrives (src/trust/key-set.ts), with the same per-key rules.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ASYMMETRIC_JWS_ALGORITHMS, keyMismatch, privateMembers, SPIFFE_JWS_ALGORITHMS } from '../crypto/algorithms.ts';
 import { isLoopbackHost } from '../client/transport.ts';
 import { checkTrustDomainName } from '../identity/trust-domain.ts';
