@@ -8,6 +8,7 @@
 import * as z from 'zod';
 import { routeMatcher } from '../gateway/routes.ts';
 import { DEFAULT_HTTP_SIG_MAX_LIFETIME_SECONDS, DEFAULT_WPT_MAX_LIFETIME_SECONDS, MAX_CONFIG_LIST_ENTRIES, MAX_HTTP_SIG_LIFETIME_LIMIT_SECONDS, MAX_WPT_LIFETIME_LIMIT_SECONDS } from '../limits.ts';
+import { isLoopbackHost } from '../client/transport.ts';
 import { parseWorkloadId } from '../identity/workload-id.ts';
 import { hasSpiffeAlgorithm, trustDomainOrigin, trustDomainsSchema } from './trust-domains.ts';
 
@@ -154,8 +155,21 @@ const route = z
   .superRefine((r, ctx) => {
     if (r.public === true && r.auth) ctx.addIssue({ code: 'custom', path: ['public'], message: 'a public route must not also have an auth block' });
     if (r.public !== true && !r.auth) ctx.addIssue({ code: 'custom', path: ['auth'], message: 'required: the route has no auth block and is not marked "public": true (routes fail closed)' });
+    if (r.upstreamAuth && typeof r.upstream === 'string' && !secureTransport(r.upstream)) {
+      // workload-creds-02 §9: the WIT and its proof travel over TLS (plain http only to a loopback host).
+      ctx.addIssue({ code: 'custom', path: ['upstreamAuth'], message: 'the gateway\'s WIT and proof go to https upstreams only (or http to a loopback host)' });
+    }
     if (r.auth && r.auth.wit === undefined && r.auth.jwtSvid === undefined && r.auth.mtls === undefined) ctx.addIssue({ code: 'custom', path: ['auth'], message: 'names no credential: add "wit", "jwtSvid" and/or "mtls"' });
   });
+
+function secureTransport(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'https:' || (parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname));
+  } catch {
+    return true; // reported by the upstream's own check
+  }
+}
 
 /** Paths the gateway answers itself; a route may not shadow them. */
 export const RESERVED_PATHS = ['/healthz', '/.well-known'] as const;

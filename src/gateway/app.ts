@@ -16,7 +16,7 @@ import type { StatePorts } from '../state/ports.ts';
 import type { KeyFetch, ReadTextFile } from '../trust/key-source-load.ts';
 import { keySourceProblems, trustKeySource, type TrustKeySource } from '../trust/key-source.ts';
 import type { VerifiedWimseSignature } from '../verify/wimse-signature.ts';
-import { authenticators, type RouteAuthenticator } from './authenticate.ts';
+import { authenticators, type BodyRead, type RouteAuthenticator } from './authenticate.ts';
 import { ownIdentity, type OwnIdentitySource } from './own-identity.ts';
 import { signedResponse } from './sign-response.ts';
 import { presentOwnIdentity } from './upstream-auth.ts';
@@ -168,26 +168,34 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     // authorization stages come here next.
     let principal: Principal | undefined;
     let signature: VerifiedWimseSignature | undefined;
-    // A request signed over its body (http-signature-07 §3.1: Content-Digest) is read whole, bounded, before
-    // authentication; the same bytes are then forwarded. Other bodies stream through untouched.
+    // A request signed over its body (http-signature-07 §3.1: Content-Digest) is read whole, bounded, once its
+    // WIT has verified (authenticate.ts calls readBody then, not before: no unauthenticated caller makes the
+    // gateway hold a body); the same bytes are then forwarded. Other bodies stream through untouched.
     let signedBody: Uint8Array<ArrayBuffer> | undefined;
-    if (route.readsSignedBodies && req.body && (req.headers.has('signature-input') || req.headers.has('signature'))) {
-      if (declaredLengthExceeds(req.headers, route.maxBodyBytes)) return fail(c, requestId, 'ERR_BODY_TOO_LARGE', `declared length over ${route.maxBodyBytes}`, route.config);
+    let bodyUnreadable = false;
+    const readBody = async (): Promise<BodyRead> => {
+      if (!req.body) return { ok: true, body: undefined };
+      if (declaredLengthExceeds(req.headers, route.maxBodyBytes)) return { ok: false, code: 'ERR_BODY_TOO_LARGE', detail: `declared length over ${route.maxBodyBytes}` };
       const read = await readBounded(req.body, route.maxBodyBytes).catch(() => null);
       if (read === null) {
+        bodyUnreadable = true;
+        return { ok: false, code: 'ERR_BODY_TOO_LARGE', detail: 'the request body could not be read' };
+      }
+      if (read === undefined) return { ok: false, code: 'ERR_BODY_TOO_LARGE', detail: `signed body over ${route.maxBodyBytes}` };
+      signedBody = read;
+      return { ok: true, body: read };
+    };
+    if (route.authenticate) {
+      const outcome = await route.authenticate(req, c.get('path'), {
+        background: (pending) => waitUntil(c, pending),
+        ...(route.readsSignedBodies ? { readBody } : {}),
+        ...(c.env?.clientAddress ? { clientAddress: c.env.clientAddress } : {}),
+      });
+      if (bodyUnreadable) {
         // The caller went away mid-body (the proxy's 499 convention, below).
         record(c, { requestId, decision: 'error', reason: 'ERR_CLIENT_CLOSED', status: 499, detail: 'request body not readable', route: route.config.path, protocol: route.config.protocol });
         return new Response(null, { status: 499 });
       }
-      if (read === undefined) return fail(c, requestId, 'ERR_BODY_TOO_LARGE', `signed body over ${route.maxBodyBytes}`, route.config);
-      signedBody = read;
-    }
-    if (route.authenticate) {
-      const outcome = await route.authenticate(req, c.get('path'), {
-        background: (pending) => waitUntil(c, pending),
-        ...(signedBody ? { body: signedBody } : {}),
-        ...(c.env?.clientAddress ? { clientAddress: c.env.clientAddress } : {}),
-      });
       if (!outcome.ok) {
         const wire: ErrorOptions = { challenges: outcome.challenges };
         if (outcome.status !== undefined) wire.status = outcome.status;
@@ -199,6 +207,17 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     const who = principal ? { principal } : {};
     if (declaredLengthExceeds(req.headers, route.maxBodyBytes)) return fail(c, requestId, 'ERR_BODY_TOO_LARGE', `declared length over ${route.maxBodyBytes}`, route.config, who);
 
+    const mustSign = signature !== undefined && (signature.signResponse || route.config.auth?.wit?.httpSignature?.signResponses === 'always');
+    if (mustSign) {
+      // http-signature-07 §3.4: a response that must be signed and cannot be is an error; find out before the
+      // upstream acts on the request, not after.
+      if (!own) return fail(c, requestId, 'ERR_RESPONSE_NOT_SIGNABLE', 'a signed response was asked for and the gateway has no identity configured', route.config, who);
+      try {
+        await own.current();
+      } catch (error) {
+        return fail(c, requestId, 'ERR_OWN_IDENTITY_UNAVAILABLE', error instanceof Error ? error.message : 'identity unavailable', route.config, who);
+      }
+    }
     const upstreamHeaders = upstreamRequestHeaders(req.headers, { requestId, publicUrl, prefix: route.config.path, ...(c.env?.clientAddress ? { clientAddress: c.env.clientAddress } : {}) });
     let upstreamBody: ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer> | null = req.method === 'GET' || req.method === 'HEAD' ? null : (signedBody ?? req.body);
     if (route.config.upstreamAuth) {
@@ -227,7 +246,7 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     }
     const upstream = result.response;
     const reason = principal ? 'AUTHENTICATED' : 'PUBLIC_ROUTE';
-    if (signature && (signature.signResponse || route.config.auth?.wit?.httpSignature?.signResponses === 'always')) {
+    if (signature && mustSign) {
       const version = route.config.auth?.wit?.httpSignature?.version ?? '07';
       const signed = await signedResponse(upstream, { identity: own, request: { method: req.method, url: req.url, headers: req.headers }, requestNonce: signature.nonce, version, requestId });
       if (!signed.ok) return fail(c, requestId, signed.code, signed.detail, route.config, who);
@@ -235,7 +254,11 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
       return signed.response;
     }
     record(c, { requestId, decision: 'allow', reason, status: upstream.status, upstreamStatus: upstream.status, ...routeTag, ...who });
-    return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers: downstreamResponseHeaders(upstream.headers, requestId) });
+    const headers = downstreamResponseHeaders(upstream.headers, requestId);
+    // An upstream the gateway authenticated to answers the gateway: its WIT and signature (bound to the gateway's
+    // nonce) are not for the caller, who would take them as a failed response signature.
+    if (route.config.upstreamAuth) for (const name of ['signature', 'signature-input', 'workload-identity-token']) headers.delete(name);
+    return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers });
   });
 
   app.onError((error, c) => {

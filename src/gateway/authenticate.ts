@@ -53,7 +53,7 @@ export type AuthOutcome =
     }
   | {
       ok: false;
-      code: AuthErrorCode;
+      code: AuthErrorCode | 'ERR_BODY_TOO_LARGE';
       /** For the audit event only. */
       detail: string;
       /** Overrides the code's table status (WPT failures with the -01 carriage are 400). */
@@ -67,12 +67,15 @@ export type AuthOutcome =
  */
 export type RouteAuthenticator = (request: Request, path: string, extras?: AuthExtras) => Promise<AuthOutcome>;
 
+/** The outcome of reading a signed request's body (bounded by the route's limit). */
+export type BodyRead = { ok: true; body: Uint8Array<ArrayBuffer> | undefined } | { ok: false; code: 'ERR_BODY_TOO_LARGE'; detail: string };
+
 export interface AuthExtras {
   background?: Background;
   /** The connection's peer address, to decide whether RFC 9440 Client-Cert fields come from a trusted proxy. */
   clientAddress?: string;
-  /** The request body as received, read by the caller (bounded) when the request carries an HTTP signature. */
-  body?: Uint8Array<ArrayBuffer>;
+  /** Reads the request body whole (bounded), for an HTTP signature's Content-Digest; called only once the WIT verified. */
+  readBody?: () => Promise<BodyRead>;
 }
 
 export interface AuthenticateDeps {
@@ -88,7 +91,7 @@ export interface AuthenticateDeps {
  * Part of the shared WIT cache key (state.cache outlives deployments on Workers): bump it whenever verifyWit's
  * rules change, so a WIT accepted under older rules is verified again rather than served from the cache.
  */
-const WIT_CACHE_RULES = 'wit-rules-2026-11-29c';
+const WIT_CACHE_RULES = 'wit-rules-2026-11-29d';
 
 /** A cached WIT remembers the trust anchor key that verified it: a hit counts only while that key is still trusted. */
 type CachedWit = VerifiedWit & { anchorThumbprint: string };
@@ -101,7 +104,9 @@ const UNKNOWN_DOMAIN_SVID_POLICY: JwtSvidPolicy = { algorithms: SPIFFE_JWS_ALGOR
 export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => RouteAuthenticator | undefined {
   const domains: Record<string, TrustDomainConfig> = deps.config.trustDomains ?? {};
   let namespace: Promise<string> | undefined;
-  const cacheNamespace = () => (namespace ??= sha256b64url(JSON.stringify([WIT_CACHE_RULES, domains])).then((h) => h.slice(0, 22)));
+  // The policy a cached WIT passed depends on the trust domains and on this gateway's own audience (a WIT's
+  // `aud`): gateways with another publicUrl sharing a store must not take each other's results.
+  const cacheNamespace = () => (namespace ??= sha256b64url(JSON.stringify([WIT_CACHE_RULES, deps.publicUrl.origin, domains])).then((h) => h.slice(0, 22)));
   // In front of state.cache, per isolate and keyed by the token itself: a hit costs no digest (on Node each
   // Web Crypto call is a thread-pool hop) and, on Workers, no Durable Object round trip.
   // A WIT that carries `aud` must name the gateway itself (its public origin): the same on every route, so
@@ -302,10 +307,15 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
       if (wit.value.issuer !== undefined) principal.issuer = wit.value.issuer;
 
       if (creds.kind === 'wit+http-sig') {
+        const read = extras.readBody ? await extras.readBody() : ({ ok: true, body: undefined } as const);
+        if (!read.ok) {
+          await cacheWrite;
+          return { ok: false, code: read.code, detail: read.detail, challenges: [] };
+        }
         const signed = await verifyWimseSignature({
           wit: wit.value,
           message: { method: request.method, url: request.url, headers: request.headers },
-          ...(extras.body ? { body: extras.body } : {}),
+          ...(read.body ? { body: read.body } : {}),
           audience: audiences,
           version: witConfig?.httpSignature?.version ?? '07',
           replay: deps.state.replay,

@@ -114,7 +114,9 @@ export class RemoteKeySet {
     const cacheKey = await this.#o.cacheKey();
     const shared = await this.#o.cache.get<SharedCopy>(cacheKey).catch(() => undefined);
     if (shared && isSharedCopy(shared) && shared.fetchedAt > (this.#current?.fetchedAt ?? Number.NEGATIVE_INFINITY)) {
-      const adopted = await this.#adopt(shared).catch(() => undefined);
+      // A copy older in spiffe_sequence than the keys in use is a rollback: not adopted.
+      const rollback = shared.sequence !== undefined && this.#current?.sequence !== undefined && shared.sequence < this.#current.sequence;
+      const adopted = rollback ? undefined : await this.#adopt(shared).catch(() => undefined);
       if (adopted) this.#current = adopted;
       // Another isolate loaded it. Enough unless it is due too, or a token wants a kid and the copy predates
       // this isolate's cooldown window (it may predate the rotation).

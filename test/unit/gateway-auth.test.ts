@@ -449,6 +449,17 @@ describe('WIT + WIMSE HTTP signature on a route (in-process)', () => {
     expect(seen).toHaveLength(0);
   });
 
+  it('reads no body for a caller whose WIT does not verify (no unauthenticated caller makes the gateway hold a body)', async () => {
+    const { gw, seen } = setup();
+    let pulled = 0;
+    const body = new ReadableStream<Uint8Array>({ pull(c) { pulled++; c.enqueue(new Uint8Array(16)); if (pulled > 3) c.close(); } });
+    const headers = { 'workload-identity-token': truncateToken(await wit()), signature: 'sig1=:AAAA:', 'signature-input': 'sig1=()' };
+    const response = await gw.fetch(new Request('http://127.0.0.1/sig', { method: 'POST', body, headers, duplex: 'half' } as RequestInit));
+    await expectProblem(response, 400, 'ERR_WIT_MALFORMED');
+    expect(pulled).toBeLessThanOrEqual(1); // at most what the runtime pre-fetches, never the whole body
+    expect(seen).toHaveLength(0);
+  });
+
   it('reads a signed body only up to the route limit (413 ERR_BODY_TOO_LARGE)', async () => {
     const { gw, seen } = setup();
     await expectProblem(await gw.fetch(await signedRequest('/sig', { body: 'x'.repeat(65) })), 413, 'ERR_BODY_TOO_LARGE');
@@ -472,5 +483,23 @@ describe('WIT + WIMSE HTTP signature on a route (in-process)', () => {
     const none = await gw.fetch(request('/either', []));
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toBe('WPT');
+  });
+});
+
+function truncateToken(token: string): string {
+  return token.split('.').slice(0, 2).join('.');
+}
+
+describe('the shared WIT cache across gateways', () => {
+  it('keeps results apart per publicUrl: a WIT whose aud names gateway A is refused by B even after A cached it', async () => {
+    const state = memoryState();
+    const a = setup({ state });
+    const token = await wit({ aud: PUBLIC });
+    expect((await a.gw.fetch(request('/api', wimse(token, await wpt(token))))).status).toBe(200);
+    const other = structuredClone(config) as { publicUrl: string };
+    other.publicUrl = 'https://other-gw.example';
+    const b = setup({ state, config: other as GatewayConfigInput });
+    const refused = await b.gw.fetch(request('/api', wimse(token, await wpt(token, 'https://other-gw.example/api'))));
+    await expectProblem(refused, 400, 'ERR_WIT_CLAIM_INVALID');
   });
 });

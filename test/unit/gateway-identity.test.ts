@@ -45,8 +45,8 @@ beforeAll(async () => {
     routes: [
       { path: '/sig', protocol: 'http', upstream: 'http://up.internal/', auth: { wit: { trustDomains: [TD], proofs: ['http-sig'] } } },
       { path: '/always', protocol: 'http', upstream: 'http://up.internal/', auth: { wit: { trustDomains: [TD], proofs: ['http-sig'], httpSignature: { signResponses: 'always' } } } },
-      { path: '/up-wpt', protocol: 'http', upstream: 'http://up.internal/wpt', public: true, upstreamAuth: { proof: 'wpt' } },
-      { path: '/up-sig', protocol: 'http', upstream: 'http://up.internal/sig', public: true, upstreamAuth: { proof: 'http-sig', audience: 'https://upstream.example/api' } },
+      { path: '/up-wpt', protocol: 'http', upstream: 'https://up.internal/wpt', public: true, upstreamAuth: { proof: 'wpt' } },
+      { path: '/up-sig', protocol: 'http', upstream: 'https://up.internal/sig', public: true, upstreamAuth: { proof: 'http-sig', audience: 'https://upstream.example/api' } },
     ],
   } as GatewayConfigInput;
 });
@@ -114,6 +114,8 @@ describe('signed responses', () => {
     const missing = await none.gw.fetch((await signedRequest('/sig', true)).request);
     expect(missing.status).toBe(503);
     expect(await missing.json()).toMatchObject({ code: 'ERR_OWN_IDENTITY_UNAVAILABLE' });
+    // Found out before the upstream acts on the request (a retry must not repeat a side effect).
+    expect(none.seen).toHaveLength(0);
   });
 });
 
@@ -126,7 +128,13 @@ describe('the gateway authenticating itself to upstreams', () => {
     const wit = await gatewayWit(sent.headers.get('workload-identity-token')!);
     expect(wit.subject.uri).toBe(GW_ID);
     const proof = sent.headers.get('authorization')!.replace(/^WPT /, '');
-    expectOk(await verifyWpt(proof, { wit, witToken: sent.headers.get('workload-identity-token')!, audience: 'http://up.internal/wpt/tools', replay: memoryReplayStore(), now: Date.now }));
+    expectOk(await verifyWpt(proof, { wit, witToken: sent.headers.get('workload-identity-token')!, audience: 'https://up.internal/wpt/tools', replay: memoryReplayStore(), now: Date.now }));
+  });
+
+  it('keeps the upstream\'s own WIT and signature (made for the gateway) from the caller', async () => {
+    const { gw } = gateway(() => new Response('ok', { headers: { 'workload-identity-token': 'upstream.wit.x', signature: 'sig1=:AAAA:', 'signature-input': 'sig1=()' } }));
+    const response = await gw.fetch(new Request('http://127.0.0.1/up-wpt'));
+    for (const name of ['workload-identity-token', 'signature', 'signature-input']) expect(response.headers.has(name)).toBe(false);
   });
 
   it('or signs the upstream request (body included, read for its digest) for the configured audience', async () => {
@@ -150,6 +158,14 @@ describe('the gateway authenticating itself to upstreams', () => {
 });
 
 describe('identity config and loading', () => {
+  it('sends the gateway\'s WIT over https (or http to loopback) only', () => {
+    const plain = structuredClone(config) as { routes: Array<Record<string, unknown>> };
+    plain.routes[2]!.upstream = 'http://up.internal/wpt';
+    expect(() => assertConfig(plain)).toThrow(/routes\[2\]\.upstreamAuth: the gateway's WIT and proof go to https upstreams only/);
+    plain.routes[2]!.upstream = 'http://127.0.0.1:9/wpt';
+    expect(() => assertConfig(plain)).not.toThrow();
+  });
+
   it('needs the identity for upstreamAuth and signResponses "always"; file needs a file reader', () => {
     const { identity: _omit, ...bare } = config as GatewayConfigInput & { identity: unknown };
     expect(() => assertConfig(bare)).toThrow(/routes\[1\]\.auth\.wit\.httpSignature\.signResponses: needs the top-level identity[\s\S]*routes\[2\]\.upstreamAuth: needs the top-level identity/);

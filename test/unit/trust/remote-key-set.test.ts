@@ -7,6 +7,7 @@
 import type { JWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.ts';
+import { sha256b64url } from '../../../src/crypto/digest.ts';
 import { memoryCache } from '../../../src/state/memory.ts';
 import { fetchKeySetText, readKeySetFile } from '../../../src/trust/key-source-load.ts';
 import { trustKeySource, type Background, type TrustKeySource } from '../../../src/trust/key-source.ts';
@@ -129,6 +130,21 @@ describe('remote key set: caching and refresh', () => {
     second.origin.fail = true;
     expect((await second.key('k1'))?.jwk.kid).toBe('k1');
     expect(second.origin.fetches).toBe(0);
+  });
+
+  it('does not adopt a shared copy whose spiffe_sequence is older than the keys in use', async () => {
+    const h = harness({ format: 'spiffe-bundle', refreshSeconds: 30 });
+    h.origin.body = JSON.stringify({ spiffe_sequence: 9, keys: [{ ...k1, use: 'wit-svid' }] });
+    await h.key('k1');
+    // Another isolate (or a poisoned store) left an older bundle in the shared copy, stamped as newer.
+    const cacheKey = `trust-keys:${await sha256b64url(JSON.stringify([TD, 'spiffe-bundle', URL_]))}`;
+    await h.shared.set(cacheKey, { keys: [{ ...k2, use: 'wit-svid' }], fetchedAt: h.clock.now + 1, refreshAt: h.clock.now + 3_600_000, sequence: 3 }, 86_400_000);
+    h.origin.fail = true;
+    h.clock.now += 31_000;
+    await h.key('k1');
+    await h.settle();
+    expect((await h.key('k1'))?.jwk.kid).toBe('k1');
+    expect(await h.key('k2')).toBeUndefined();
   });
 
   it('honours spiffe_refresh_hint (clamped) and refuses a bundle whose spiffe_sequence goes back', async () => {
