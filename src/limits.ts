@@ -213,3 +213,7 @@ export const MAX_SIGNED_REQUEST_BODY_BYTES = MAX_BODY_BYTES;
  * over (-07 §3.1: the receiver MUST compute it). Tool results can be larger than requests; 8 MiB bounds memory per
  * call. A streamed response (SSE) is only verifiable once it ends, so a signed one past this bound is refused. */
 export const MAX_SIGNED_RESPONSE_BODY_BYTES = 8 * 1024 * 1024;
+
+/** After the gateway's own identity fails to load, it is tried again at most this often: often enough to pick up a
+ * fixed file or secret within seconds, rarely enough that a broken source is not read on every request. */
+export const OWN_IDENTITY_RETRY_MS = 5_000;

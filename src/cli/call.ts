@@ -134,7 +134,8 @@ async function responderKeys(file: string | undefined): Promise<NonNullable<Work
   const set = (await readJsonInput(file, '--responder-jwks')) as { keys?: unknown } | null;
   if (!Array.isArray(set?.keys)) throw new Error('--responder-jwks: expected a JWK Set { "keys": [...] }');
   const keys = set.keys as JWK[];
-  return async (_trustDomain, kid) => keys.find((k) => k.kid === kid);
+  // Any trust domain the file's keys sign for (it is the caller's own trust decision), but never a key without kid.
+  return async (_trustDomain, kid) => (kid === undefined ? undefined : keys.find((k) => k.kid === kid));
 }
 
 function isJson(text: string): boolean {

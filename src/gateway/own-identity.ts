@@ -7,8 +7,9 @@
  *
  * Loaded on first use and kept in memory; loaded again once half of the WIT's lifetime has passed (so a file
  * rewritten by an agent, or a rotated secret, is picked up before the old WIT expires), and whenever the one in
- * memory has expired. A load that fails keeps the previous identity while it is valid; with none valid,
- * `current()` throws OwnIdentityUnavailableError and callers fail closed (503).
+ * memory has expired. A load that fails keeps the previous identity while it is valid, and is retried at most
+ * every OWN_IDENTITY_RETRY_MS; with none valid, `current()` throws OwnIdentityUnavailableError and callers fail
+ * closed (503).
  *
  * Checks on load: the text is JSON with a compact `wit` and a private `key`; the key is the private half of the
  * WIT's `cnf.jwk` with the same `alg` (mint/confirmation-key.ts); the WIT has not expired; its `sub`, when
@@ -17,7 +18,7 @@
  */
 import type { JWK } from 'jose';
 import { parseCompactJwt } from '../crypto/jws.ts';
-import { MAX_CONFIG_BYTES } from '../limits.ts';
+import { MAX_CONFIG_BYTES, OWN_IDENTITY_RETRY_MS } from '../limits.ts';
 import { createWimseSigner, type WimseSigner } from '../mint/wimse-signature.ts';
 import { createWptSigner, type WptSigner } from '../mint/wpt.ts';
 
@@ -43,6 +44,8 @@ export function ownIdentity(load: () => Promise<string | undefined>, options: { 
   let held: { identity: OwnIdentity; reloadAt: number } | undefined;
   let pending: Promise<void> | undefined;
   let lastFailure = 'not loaded yet';
+  /** After a failed load, no new attempt before this (epoch ms): a broken source is not read on every request. */
+  let retryAt = 0;
 
   const reload = async () => {
     try {
@@ -53,13 +56,14 @@ export function ownIdentity(load: () => Promise<string | undefined>, options: { 
       held = { identity, reloadAt: issuedAt + (identity.expiresAt - issuedAt) / 2 };
     } catch (error) {
       lastFailure = error instanceof Error ? error.message : String(error);
+      retryAt = options.now() + OWN_IDENTITY_RETRY_MS;
     }
   };
 
   return {
     async current() {
       const now = options.now();
-      if (!held || now >= held.reloadAt) {
+      if ((!held || now >= held.reloadAt) && now >= retryAt) {
         pending ??= reload().finally(() => {
           pending = undefined;
         });

@@ -185,6 +185,11 @@ describe('identity config and loading', () => {
     now += 301_000; // past half of the 600 s WIT
     expect(await source.current()).toBe(first);
     expect(loads).toBe(2);
+    await source.current();
+    expect(loads).toBe(2); // a failed source is retried after a pause, not on every request
+    now += 5_000;
+    await source.current();
+    expect(loads).toBe(3);
     now += 300_000; // expired
     await expect(source.current()).rejects.toThrow(/unavailable: the identity document is not JSON/);
     const wrong = ownIdentity(async () => identityJson, { workloadId: `${GW_TD}/other`, now: Date.now });
