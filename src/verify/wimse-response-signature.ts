@@ -37,7 +37,6 @@
  *  - undo content codings: the digest is over the bytes passed, which must be the content as sent (RFC 9530 §2).
  * Details never contain a WIT, a signature or a body.
  */
-import type { KeyImportCache } from '../crypto/key-cache.ts';
 import type { ComponentIdentifier } from '../http-sig/component-identifier.ts';
 import type { FieldSource, HttpSigMessage } from '../http-sig/message.ts';
 import { DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_HTTP_SIG_MAX_LIFETIME_SECONDS } from '../limits.ts';
@@ -51,11 +50,12 @@ import {
   REQUEST_DERIVED,
   selectWimseSignature,
   verifyWithWitKey,
+  type WimseCheckOptions,
   type WimseSignatureVersion,
 } from './wimse-signature-common.ts';
 import type { VerifiedWit } from './wit.ts';
 
-export interface WimseResponseSignatureContext {
+export interface WimseResponseSignatureContext extends WimseCheckOptions {
   /** The response as received: status and headers (a Fetch `Response` fits). */
   response: { status: number; headers: FieldSource };
   /** The response body bytes received, or `undefined` for a response without content. */
@@ -66,11 +66,6 @@ export interface WimseResponseSignatureContext {
   requestNonce: string;
   /** The responder's WIT, verified against the trust anchors the client is configured with. */
   responderWit: VerifiedWit;
-  version?: WimseSignatureVersion;
-  policy?: { maxLifetimeSeconds?: number | undefined; clockSkewSeconds?: number | undefined };
-  /** Epoch milliseconds. */
-  now: () => number;
-  keyCache?: KeyImportCache;
 }
 
 export interface VerifiedWimseResponseSignature {

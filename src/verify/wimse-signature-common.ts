@@ -29,6 +29,15 @@ import type { VerifiedWit } from './wit.ts';
 export const WIMSE_SIGNATURE_TAG = 'wimse-workload-to-workload';
 export type WimseSignatureVersion = '07' | '06';
 
+/** What both verifiers (request and response) take besides the message: draft revision, limits, clock. */
+export interface WimseCheckOptions {
+  version?: WimseSignatureVersion;
+  policy?: { maxLifetimeSeconds?: number | undefined; clockSkewSeconds?: number | undefined };
+  /** Epoch milliseconds. */
+  now: () => number;
+  keyCache?: KeyImportCache;
+}
+
 /** The request's derived components a signature must cover: on a request bare, on a response with `req`. */
 export const REQUEST_DERIVED: Record<WimseSignatureVersion, readonly string[]> = { '07': ['@method', '@path', '@query'], '06': ['@method', '@request-target'] };
 

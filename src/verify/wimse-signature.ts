@@ -28,7 +28,6 @@
  * verifier (verify/wimse-signature-common.ts). Details never contain the WIT, a signature or a body.
  */
 import { sha256b64url } from '../crypto/digest.ts';
-import type { KeyImportCache } from '../crypto/key-cache.ts';
 import type { HttpSigMessage } from '../http-sig/message.ts';
 import { DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_HTTP_SIG_MAX_LIFETIME_SECONDS } from '../limits.ts';
 import { fail, ok, type Result } from '../result.ts';
@@ -43,6 +42,7 @@ import {
   selectWimseSignature,
   stringValue,
   verifyWithWitKey,
+  type WimseCheckOptions,
   type WimseSignatureVersion,
 } from './wimse-signature-common.ts';
 import type { VerifiedWit } from './wit.ts';
@@ -50,7 +50,7 @@ import { errorName } from './wit.ts';
 
 export { WIMSE_SIGNATURE_TAG, type WimseSignatureVersion } from './wimse-signature-common.ts';
 
-export interface WimseSignatureContext {
+export interface WimseSignatureContext extends WimseCheckOptions {
   /** The caller's verified WIT: its `cnf.jwk` is the only key a signature may verify with. */
   wit: VerifiedWit;
   /** The request as received: method, absolute URL (path and query as sent), headers. */
@@ -59,12 +59,7 @@ export interface WimseSignatureContext {
   body?: Uint8Array<ArrayBuffer>;
   /** Values `wimse-aud` may take: the route's configured audience(s), never `Host`. */
   audience: string | readonly string[];
-  version?: WimseSignatureVersion;
   replay: ReplayStore;
-  policy?: { maxLifetimeSeconds?: number | undefined; clockSkewSeconds?: number | undefined };
-  /** Epoch milliseconds. */
-  now: () => number;
-  keyCache?: KeyImportCache;
 }
 
 export interface VerifiedWimseSignature {
