@@ -217,3 +217,10 @@ export const MAX_SIGNED_RESPONSE_BODY_BYTES = 8 * 1024 * 1024;
 /** After the gateway's own identity fails to load, it is tried again at most this often: often enough to pick up a
  * fixed file or secret within seconds, rarely enough that a broken source is not read on every request. */
 export const OWN_IDENTITY_RETRY_MS = 5_000;
+
+/** Verified X509-SVID chains kept per isolate (gateway/authenticate.ts), keyed by a hash of the whole chain: a
+ * repeated client certificate costs a digest instead of a path validation. A VerifiedX509Svid is a few hundred bytes. */
+export const X509_SVID_CACHE_ENTRIES = 1024;
+
+/** Longest a verified chain is reused, even when its certificates live longer (the earliest notAfter bounds it too). */
+export const X509_SVID_CACHE_MAX_TTL_MS = 5 * 60_000;

@@ -18,6 +18,11 @@
  * JWT-SVID (SPIFFE JWT-SVID §3, Appendix A): the trust domain from `sub` likewise (spiffe:// only), audience the
  * route's configured one (default publicUrl + mount), verifyJwtSvid. Not cached (a cheap bearer check, and the
  * route-specific audience would have to be part of the key).
+ * X509-SVID (mTLS, only when no application-layer credential is presented): the leaf's trust domain is read once
+ * (leafTrustDomain, leaf only, not trusted), must be one the route accepts (else ERR_X509_TRUST_DOMAIN_MISMATCH),
+ * and the chain is verified once against that trust domain's bundle. Successes are kept per isolate, keyed by the
+ * SHA-256 of the length-framed chain DER, until min(validUntil, now + X509_SVID_CACHE_MAX_TTL_MS); a hit still
+ * needs its trust domain accepted on the route. Failures are never cached.
  *
  * Does NOT: revoke, authorize, or decide what the upstream receives (credentials are stripped by headers.ts).
  */
@@ -27,7 +32,7 @@ import { parseCompactJwt } from '../crypto/jws.ts';
 import type { GatewayConfig, RouteConfig, TrustDomainConfig } from '../config/schema.ts';
 import type { Principal } from '../identity/principal.ts';
 import { parseWorkloadId, workloadOrigin } from '../identity/workload-id.ts';
-import { HOT_WIT_CACHE_ENTRIES, MAX_JWT_SVID_BYTES, MAX_WIT_BYTES } from '../limits.ts';
+import { HOT_WIT_CACHE_ENTRIES, MAX_JWT_SVID_BYTES, MAX_WIT_BYTES, X509_SVID_CACHE_ENTRIES, X509_SVID_CACHE_MAX_TTL_MS } from '../limits.ts';
 import { fail, ok, type Result } from '../result.ts';
 import { ExpiringMap } from '../state/memory.ts';
 import type { StatePorts } from '../state/ports.ts';
@@ -38,8 +43,7 @@ import { verifyWit, type VerifiedWit, type WitPolicy } from '../verify/wit.ts';
 import { verifyWimseSignature, type VerifiedWimseSignature } from '../verify/wimse-signature.ts';
 import { verifyWpt } from '../verify/wpt.ts';
 import { parseX509Bundle } from '../x509/bundle.ts';
-import type { X509ErrorCode } from '../x509/errors.ts';
-import { verifyX509Svid } from '../x509/verify-svid.ts';
+import { leafTrustDomain, verifyX509Svid, type VerifiedX509Svid } from '../x509/verify-svid.ts';
 import { presentedCertificate } from './client-certificate.ts';
 import { extractCredentials, type Accepts, type Carriage } from './credentials.ts';
 import type { AuthErrorCode } from './errors.ts';
@@ -113,6 +117,9 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
   // cached WITs stay valid for all routes that accept their trust domain.
   const gatewayAudiences = [deps.publicUrl.origin, `${deps.publicUrl.origin}/`];
   const hotWits = new ExpiringMap<CachedWit>({ maxEntries: HOT_WIT_CACHE_ENTRIES, maxKeyLength: MAX_WIT_BYTES, now: deps.now });
+  // Verified client certificate chains, shared by all routes: a result depends only on the chain and on its trust
+  // domain's bundle and skew (config, fixed for this gateway); each route checks it accepts the trust domain.
+  const verifiedChains = new ExpiringMap<VerifiedX509Svid>({ maxEntries: X509_SVID_CACHE_ENTRIES, now: deps.now });
 
   return (route) => {
     const auth = route.auth;
@@ -129,11 +136,12 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
     const witDomains = new Set(witConfig?.trustDomains ?? []);
     const svidDomains = new Set(svidConfig?.trustDomains ?? []);
     const mtlsConfig = auth.mtls;
-    // Each accepted trust domain's X.509 bundle, parsed once (config validation has checked it parses).
-    const bundles = (mtlsConfig?.trustDomains ?? []).flatMap((origin) => {
+    // Each accepted trust domain's X.509 bundle by trust domain name, parsed once (config validation has checked it parses).
+    const bundles = new Map((mtlsConfig?.trustDomains ?? []).flatMap((origin) => {
       const parsed = parseX509Bundle((domains[origin]?.x509Authorities ?? []).join('\n'));
-      return parsed.ok ? [{ origin, name: origin.slice('spiffe://'.length), bundle: parsed.value }] : [];
-    });
+      const name = origin.slice('spiffe://'.length);
+      return parsed.ok ? [[name, { origin, bundle: parsed.value }] as const] : [];
+    }));
 
     // RFC 9110 §11.6.1: a 401 names every scheme the route accepts. The -01 carriage defines no scheme; `WPT`
     // (registered by -02) still tells the caller that a workload proof is expected.
@@ -220,29 +228,38 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
       return { result, ...(hash ? { tokenHash: hash } : {}), cacheWrite: deps.state.cache.set(cacheKey, entry, ttl).catch(() => {}) };
     };
 
-    /** mTLS (X509-SVID): the presented chain validated against an accepted trust domain's bundle. */
+    /** mTLS (X509-SVID): the presented chain validated once, against the bundle of the leaf's trust domain. */
     const certificateOutcome = async (chain: Uint8Array[]): Promise<AuthOutcome> => {
-      let failure: { code: X509ErrorCode; detail: string } | undefined;
-      for (const { origin, name, bundle } of bundles) {
-        const verified = await verifyX509Svid(chain, { trustDomain: name, bundle, now: deps.now, clockSkewSeconds: domains[origin]?.clockSkewSeconds });
-        if (verified.ok) {
-          const svid = verified.value;
-          return {
-            ok: true,
-            principal: {
-              workloadId: svid.spiffeId.uri,
-              trustDomain: origin,
-              credential: 'x509-svid',
-              keyThumbprint: svid.thumbprint,
-              expiresAt: new Date(svid.notAfter).toISOString(),
-              tokenHash: svid.thumbprint,
-            },
-          };
+      const cacheKey = await chainHash(chain);
+      let svid = verifiedChains.get(cacheKey);
+      if (!svid) {
+        const name = leafTrustDomain(chain);
+        if (!name.ok) return refuse(name.code, name.detail, 'wit');
+        const accepted = bundles.get(name.value);
+        if (!accepted) {
+          if (bundles.size === 0) return refuse('ERR_X509_UNTRUSTED', 'no trust domain accepts client certificates here', 'wit');
+          return refuse('ERR_X509_TRUST_DOMAIN_MISMATCH', 'the SPIFFE ID is in a trust domain this route does not accept', 'wit');
         }
-        // Report the most telling failure: "another trust domain" only when no bundle got further.
-        if (!failure || failure.code === 'ERR_X509_TRUST_DOMAIN_MISMATCH') failure = { code: verified.code, detail: verified.detail };
+        const now = deps.now();
+        const verified = await verifyX509Svid(chain, { trustDomain: name.value, bundle: accepted.bundle, now: () => now, clockSkewSeconds: domains[accepted.origin]?.clockSkewSeconds });
+        if (!verified.ok) return refuse(verified.code, verified.detail, 'wit');
+        svid = verified.value;
+        const ttl = Math.min(svid.validUntil - now, X509_SVID_CACHE_MAX_TTL_MS);
+        if (ttl > 0) verifiedChains.set(cacheKey, svid, ttl);
+      } else if (!bundles.has(svid.trustDomain)) {
+        return refuse('ERR_X509_TRUST_DOMAIN_MISMATCH', 'the SPIFFE ID is in a trust domain this route does not accept', 'wit');
       }
-      return refuse(failure?.code ?? 'ERR_X509_UNTRUSTED', failure?.detail ?? 'no trust domain accepts client certificates here', 'wit');
+      return {
+        ok: true,
+        principal: {
+          workloadId: svid.spiffeId.uri,
+          trustDomain: workloadOrigin(svid.spiffeId),
+          credential: 'x509-svid',
+          keyThumbprint: svid.thumbprint,
+          expiresAt: new Date(svid.notAfter).toISOString(),
+          tokenHash: svid.thumbprint,
+        },
+      };
     };
 
     return async (request, path, extras = {}) => {
@@ -346,6 +363,22 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
       return { ok: true, principal };
     };
   };
+}
+
+/**
+ * The verified-chain cache key: base64url(SHA-256) over each certificate's DER preceded by its length (4 bytes, big
+ * endian), so that two chains cut differently from the same bytes never share a key.
+ */
+async function chainHash(chain: readonly Uint8Array[]): Promise<string> {
+  const framed = new Uint8Array(chain.reduce((sum, der) => sum + 4 + der.length, 0));
+  const view = new DataView(framed.buffer);
+  let offset = 0;
+  for (const der of chain) {
+    view.setUint32(offset, der.length);
+    framed.set(der, offset + 4);
+    offset += 4 + der.length;
+  }
+  return sha256b64url(framed);
 }
 
 /** Codes for failures of the gateway's own ports (503), which carry no challenge. */

@@ -6,15 +6,18 @@
  * name is the previous subject); RFC 8446 §4.4.2 (TLS order: sender's certificate first, each following certificate
  * SHOULD certify the one before it); RFC 9440 §2.3 (the root MAY be omitted, so MAY be present); X509-SVID §5.1.
  *
- * Rules: the chain is exactly leaf, intermediates in order, and optionally last a copy (byte for byte) of a bundle
- * certificate; a bundle certificate anywhere else ends the path early with certificates left over
- * (ERR_X509_CHAIN_INVALID). Every issuer name equals, byte for byte, the next subject (ERR_X509_CHAIN_INVALID; RFC 5280
+ * Rules: the chain is leaf, intermediates in order, and optionally a copy (byte for byte) of a bundle certificate. The
+ * path ends at the first presented certificate after the leaf that is such a copy (RFC 5280 §6.1: validation may stop
+ * at any trust anchor, so an intermediate that is itself in the bundle is an anchor); whatever follows it (typically
+ * the root) is ignored: parsed (verify-svid.ts step 4) and counted against maxChainLength as presented, but never
+ * checked further. Every issuer name equals, byte for byte, the next subject (ERR_X509_CHAIN_INVALID; RFC 5280
  * §7.1 allows some normalisation, byte equality is the stricter rule and what SPIRE-issued chains produce). The
  * candidates are the bundle certificates whose subject is the top certificate's issuer; none is ERR_X509_UNTRUSTED.
  * Several candidates are normal during a CA rotation that keeps the name; the signature decides between them.
  *
- * Does NOT: reorder or search for a path in an unordered chain (fail closed instead), use key identifiers, check any
- * signature, date or extension.
+ * Does NOT: reorder or search for a path in an unordered chain (fail closed instead), use key identifiers, recognise an
+ * anchor by anything but its exact DER (a bundle certificate's name alone makes it a candidate, never ends the path),
+ * look at certificates after the anchor, or check any signature, date or extension.
  */
 import { fail, ok, type Result } from '../result.ts';
 import type { X509Cert } from './certificate.ts';
@@ -31,8 +34,8 @@ export function presentedPath(chain: readonly X509Cert[], anchors: readonly X509
   let end = chain.length;
   for (let i = 1; i < chain.length; i++) {
     if (anchors.some((anchor) => sameBytes(anchor.der, (chain[i] as X509Cert).der))) {
-      if (i !== chain.length - 1) return fail('ERR_X509_CHAIN_INVALID', `certificate ${i} is a bundle certificate but ${chain.length - 1 - i} follow it`);
       end = i;
+      break;
     }
   }
   const path = chain.slice(0, end);

@@ -18,7 +18,7 @@ export const X509_ERRORS = {
   ERR_X509_TRUST_DOMAIN_MISMATCH: 'the trust domain of the leaf SPIFFE ID is not the trust domain of the bundle (X509-SVID §5.1; SPIFFE Workload API)',
   ERR_X509_CA_INVALID: 'leaf with cA=true, or a signing certificate without basicConstraints cA=true, without keyUsage keyCertSign, or past its pathLenConstraint (X509-SVID §3.2, §4.1, §5.2; RFC 5280 §6.1.4)',
   ERR_X509_KEY_USAGE_INVALID: 'leaf keyUsage absent, not critical, without digitalSignature, or with keyCertSign/cRLSign; or an extKeyUsage without id-kp-clientAuth (X509-SVID §4.3, §4.4, §5.2)',
-  ERR_X509_CHAIN_INVALID: 'the presented certificates are not one ordered path: an issuer name is not the next subject, or certificates follow the trust anchor (RFC 5280 §6.1.3 (a)(4))',
+  ERR_X509_CHAIN_INVALID: 'the presented certificates, up to the first copy of a bundle certificate (what follows it is ignored), are not one ordered path: an issuer name is not the next subject (RFC 5280 §6.1.3 (a)(4))',
   ERR_X509_UNTRUSTED: 'no bundle certificate is named (subject) as the issuer of the top of the chain (X509-SVID §5.1; RFC 5280 §6.1); a same-named one with another key is ERR_X509_SIGNATURE_INVALID',
   ERR_X509_CRITICAL_EXTENSION: 'a certificate in the path has a critical extension this verifier does not process, or name constraints (never processed, so refused even when not critical) (RFC 5280 §4.2, §6.1.4 (o))',
   ERR_X509_NOT_YET_VALID: 'now (plus the clock skew) is before notBefore of a certificate in the path (RFC 5280 §4.1.2.5, §6.1.3 (a)(2))',

@@ -1,8 +1,8 @@
 /**
  * X509-SVID verification (SPIFFE X509-SVID over RFC 5280) and RFC 9440 client-certificate field parsing: pure
- * functions, Web Crypto only, for mTLS identities. Not wired into the gateway yet.
+ * functions, Web Crypto only, for mTLS identities (used by the gateway's `auth.mtls`, gateway/authenticate.ts).
  */
-export { verifyX509Svid, type X509SvidContext, type VerifiedX509Svid } from './verify-svid.ts';
+export { verifyX509Svid, leafTrustDomain, type X509SvidContext, type VerifiedX509Svid } from './verify-svid.ts';
 export { parseX509Bundle, type X509Bundle } from './bundle.ts';
 export { parseClientCertHeader, parseClientCertChainHeader } from './client-cert-header.ts';
 export type { CertificatesInput } from './input.ts';

@@ -16,6 +16,8 @@
  *  4. keyUsage present, critical, with digitalSignature, without keyCertSign and cRLSign; extKeyUsage, when present,
  *     with id-kp-clientAuth (this verifier authenticates callers)  ERR_X509_KEY_USAGE_INVALID
  *
+ * leafSpiffeId is check 1 alone (any trust domain), for callers that pick the bundle by the leaf's trust domain.
+ *
  * Does NOT: look at DNS or other SAN types (X509-SVID §2: any number MAY appear), the subject name, keyEncipherment /
  * keyAgreement (MAY be set), or id-kp-serverAuth (a requirement on issuers, and irrelevant for client certificates).
  */
@@ -26,15 +28,9 @@ import { OID, type X509Cert } from './certificate.ts';
 export type LeafErrorCode = 'ERR_X509_SAN_INVALID' | 'ERR_X509_TRUST_DOMAIN_MISMATCH' | 'ERR_X509_CA_INVALID' | 'ERR_X509_KEY_USAGE_INVALID';
 
 export function checkLeaf(cert: X509Cert, trustDomain: string): Result<WorkloadId, LeafErrorCode> {
-  const san = cert.subjectAltName;
-  if (!san) return fail('ERR_X509_SAN_INVALID', 'the leaf has no subjectAltName');
-  if (san.uris.length !== 1) return fail('ERR_X509_SAN_INVALID', `the leaf has ${san.uris.length} URI SANs, not exactly one`);
-  const parsed = parseWorkloadId(san.uris[0] as string);
-  if (!parsed.ok) return fail('ERR_X509_SAN_INVALID', `the URI SAN is not a canonical SPIFFE ID (${parsed.code}: ${parsed.detail})`);
-  const id = parsed.value;
-  if (id.scheme !== 'spiffe') return fail('ERR_X509_SAN_INVALID', 'the URI SAN scheme is not spiffe');
-  if (id.path === '') return fail('ERR_X509_SAN_INVALID', 'the SPIFFE ID has no path (a trust domain ID names no workload)');
-  if (cert.subjectEmpty && !san.critical) return fail('ERR_X509_SAN_INVALID', 'the subject is empty but subjectAltName is not critical');
+  const spiffeId = leafSpiffeId(cert);
+  if (!spiffeId.ok) return spiffeId;
+  const id = spiffeId.value;
 
   if (id.trustDomain !== trustDomain) return fail('ERR_X509_TRUST_DOMAIN_MISMATCH', 'the SPIFFE ID is in another trust domain than the bundle');
 
@@ -48,5 +44,19 @@ export function checkLeaf(cert: X509Cert, trustDomain: string): Result<WorkloadI
   if (ku.cRLSign) return fail('ERR_X509_KEY_USAGE_INVALID', 'the leaf keyUsage sets cRLSign');
   const eku = cert.extKeyUsage;
   if (eku && !eku.purposes.includes(OID.clientAuth)) return fail('ERR_X509_KEY_USAGE_INVALID', 'the leaf extKeyUsage lacks id-kp-clientAuth');
+  return ok(id);
+}
+
+/** Step 1 alone: the leaf's SPIFFE ID, whatever its trust domain (also used to pick the bundle, verify-svid.ts). */
+export function leafSpiffeId(cert: X509Cert): Result<WorkloadId, 'ERR_X509_SAN_INVALID'> {
+  const san = cert.subjectAltName;
+  if (!san) return fail('ERR_X509_SAN_INVALID', 'the leaf has no subjectAltName');
+  if (san.uris.length !== 1) return fail('ERR_X509_SAN_INVALID', `the leaf has ${san.uris.length} URI SANs, not exactly one`);
+  const parsed = parseWorkloadId(san.uris[0] as string);
+  if (!parsed.ok) return fail('ERR_X509_SAN_INVALID', `the URI SAN is not a canonical SPIFFE ID (${parsed.code}: ${parsed.detail})`);
+  const id = parsed.value;
+  if (id.scheme !== 'spiffe') return fail('ERR_X509_SAN_INVALID', 'the URI SAN scheme is not spiffe');
+  if (id.path === '') return fail('ERR_X509_SAN_INVALID', 'the SPIFFE ID has no path (a trust domain ID names no workload)');
+  if (cert.subjectEmpty && !san.critical) return fail('ERR_X509_SAN_INVALID', 'the subject is empty but subjectAltName is not critical');
   return ok(id);
 }

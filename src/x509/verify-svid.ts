@@ -13,7 +13,8 @@
  *   4. every certificate: size, PEM, strict DER, X.509 v3 (certificate.ts)     ERR_X509_MALFORMED
  *   5. the leaf profile (leaf.ts): one URI SAN holding a spiffe:// ID with a path, in ctx.trustDomain, cA=false,
  *      keyUsage                     ERR_X509_SAN_INVALID / _TRUST_DOMAIN_MISMATCH / _CA_INVALID / _KEY_USAGE_INVALID
- *   6. the path shape and anchor candidates by name (chain.ts)                  ERR_X509_CHAIN_INVALID / _UNTRUSTED
+ *   6. the path shape, up to the first presented bundle certificate, and anchor candidates by name (chain.ts)
+ *                                                                              ERR_X509_CHAIN_INVALID / _UNTRUSTED
  *   7. for the leaf, then each intermediate upwards: no unknown critical extension (extensions.ts), a signing
  *      certificate (intermediates, signing-cert.ts), valid at now ± skew (validity.ts), an accepted signature
  *      algorithm (algorithms.ts)   ERR_X509_CRITICAL_EXTENSION / _CA_INVALID / _NOT_YET_VALID / _EXPIRED / _ALGORITHM_UNSUPPORTED
@@ -25,8 +26,12 @@
  * (refused, see extensions.ts) or certificate policies, verify the anchor's self-signature (RFC 5280 §6.1: an anchor
  * is trusted by configuration), or authenticate the presenter: proof of possession of the leaf key is the TLS
  * handshake's job, so callers must only pass chains from a TLS stack they terminate or trust (see
- * client-cert-header.ts). Results are the caller's to cache, keyed by `thumbprint` and bounded by `validUntil`.
- * Details never contain certificate bytes, names or keys.
+ * client-cert-header.ts). Results are the caller's to cache, keyed by the whole chain (not only `thumbprint`: the
+ * path decides the anchor) and bounded by `validUntil`. Details never contain certificate bytes, names or keys.
+ *
+ * leafTrustDomain: steps 3, 4 (the leaf only) and the SAN part of 5, returning the leaf's trust domain name so that a
+ * caller accepting several trust domains verifies once, against the right bundle, instead of once per bundle.
+ * Its answer is a routing hint, not a verification.
  */
 import { sha256b64url } from '../crypto/digest.ts';
 import { isTrustDomainName } from '../identity/trust-domain.ts';
@@ -41,7 +46,7 @@ import { sameBytes } from './der.ts';
 import type { X509ErrorCode } from './errors.ts';
 import { checkExtensions } from './extensions.ts';
 import { certificateList, type CertificatesInput } from './input.ts';
-import { checkLeaf } from './leaf.ts';
+import { checkLeaf, leafSpiffeId } from './leaf.ts';
 import { verifySignature } from './signature.ts';
 import { checkSigningCert } from './signing-cert.ts';
 import { checkValidity } from './validity.ts';
@@ -152,6 +157,25 @@ export async function verifyX509Svid(chain: CertificatesInput, ctx: X509SvidCont
     serial: leaf.serial,
     anchorThumbprint,
   });
+}
+
+/**
+ * The trust domain name (`example.org`, no scheme) of the leaf's one URI SAN, parsing only the leaf; the same codes
+ * as verifyX509Svid's steps 3–5 (a malformed intermediate is only found by verifyX509Svid).
+ */
+export function leafTrustDomain(
+  chain: CertificatesInput,
+  maxChainLength: number = DEFAULT_X509_MAX_CHAIN_LENGTH,
+): Result<string, 'ERR_X509_CONTEXT_INVALID' | 'ERR_X509_CHAIN_TOO_LONG' | 'ERR_X509_MALFORMED' | 'ERR_X509_SAN_INVALID'> {
+  if (!Number.isInteger(maxChainLength) || maxChainLength < 1 || maxChainLength > MAX_X509_CHAIN_LENGTH) {
+    return fail('ERR_X509_CONTEXT_INVALID', `maxChainLength must be an integer in 1..${MAX_X509_CHAIN_LENGTH}`);
+  }
+  const list = certificateList(chain, maxChainLength);
+  if (!list.ok) return fail(list.code === 'too-many' ? 'ERR_X509_CHAIN_TOO_LONG' : 'ERR_X509_MALFORMED', list.detail);
+  const leaf = parseCertificate(list.value[0] as Uint8Array);
+  if (!leaf.ok) return fail('ERR_X509_MALFORMED', `certificate 0: ${leaf.detail}`);
+  const id = leafSpiffeId(leaf.value);
+  return id.ok ? ok(id.value.trustDomain) : id;
 }
 
 /** How details name a certificate of the path. */

@@ -1,21 +1,28 @@
 /**
  * mTLS identities on a route (`auth.mtls`), in-process: an X509-SVID client certificate from Cloudflare's
  * `request.cf.tlsClientAuth` or from RFC 9440 fields set by a trusted proxy, path-validated against the trust
- * domain's `x509Authorities`. Certificates are generated per run (test/unit/x509/pki.ts).
+ * domain's `x509Authorities`. Certificates are generated per run (test/unit/x509/pki.ts). Also: with several trust
+ * domains the leaf's own picks the bundle, and verified chains are cached per isolate (bounded in time).
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createGateway, memorySink, type GatewayConfigInput } from '../../src/index.ts';
+import { X509_SVID_CACHE_MAX_TTL_MS } from '../../src/limits.ts';
 import { generateKey, KU, makeCert, OIDS, toBase64, toPem, type CertSpec, type TestKey } from './x509/pki.ts';
 
 const NOW = Date.now();
 const HOUR = 3_600_000;
 const TD = 'spiffe://mtls.test';
 const ID = `${TD}/ns/prod/agent`;
+const TD2 = 'spiffe://second.test';
+const ID2 = `${TD2}/ns/prod/agent`;
+const MINUTE = 60_000;
 let rootKey: TestKey;
 let leafKey: TestKey;
 let root: Uint8Array;
 let leaf: Uint8Array;
 let foreignLeaf: Uint8Array;
+let root2Key: TestKey;
+let leaf2: Uint8Array;
 let config: GatewayConfigInput;
 
 const rootSpec = (): CertSpec => ({ subject: 'Root', issuer: 'Root', key: rootKey, signer: rootKey, notBefore: NOW - HOUR, notAfter: NOW + 24 * HOUR, basicConstraints: { cA: true }, keyUsage: { bits: [KU.keyCertSign, KU.cRLSign] }, uris: [TD] });
@@ -30,28 +37,33 @@ beforeAll(async () => {
   leaf = await makeCert(leafSpec());
   const otherRoot = await generateKey('P-256');
   foreignLeaf = await makeCert(leafSpec({ signer: otherRoot }));
+  // The second trust domain's CA has the same name as the first's: only the right bundle's key verifies.
+  root2Key = await generateKey('P-256');
+  const root2 = await makeCert({ ...rootSpec(), key: root2Key, signer: root2Key, uris: [TD2] });
+  leaf2 = await makeCert(leafSpec({ signer: root2Key, uris: [ID2] }));
   config = {
     publicUrl: 'https://gw.example',
-    trustDomains: { [TD]: { x509Authorities: [toPem(root)] } },
+    trustDomains: { [TD]: { x509Authorities: [toPem(root)] }, [TD2]: { x509Authorities: [toPem(root2)] } },
     routes: [
       { path: '/edge', protocol: 'http', upstream: 'http://up.internal/', auth: { mtls: { trustDomains: [TD], certificate: 'cloudflare' } } },
       { path: '/proxied', protocol: 'http', upstream: 'http://up.internal/', auth: { mtls: { trustDomains: [TD], certificate: 'rfc9440', trustedProxies: ['10.0.0.5'] } } },
+      { path: '/both', protocol: 'http', upstream: 'http://up.internal/', auth: { mtls: { trustDomains: [TD2, TD], certificate: 'cloudflare' } } },
     ],
   } as GatewayConfigInput;
 });
 
-function gateway() {
+function gateway(now?: () => number) {
   const audit = memorySink();
   const seen: Request[] = [];
-  const gw = createGateway(config, { audit, fetch: async (url, init) => { seen.push(new Request(url, init as RequestInit)); return { status: 200, statusText: 'OK', headers: new Headers(), body: null }; } });
+  const gw = createGateway(config, { audit, ...(now ? { now } : {}), fetch: async (url, init) => { seen.push(new Request(url, init as RequestInit)); return { status: 200, statusText: 'OK', headers: new Headers(), body: null }; } });
   return { gw, audit, seen };
 }
 
 const sf = (der: Uint8Array) => `:${toBase64(der)}:`;
 
 /** A Request as a Worker receives it, with Cloudflare's client-certificate facts in `cf`. */
-function edgeRequest(tls: Record<string, unknown> | undefined): Request {
-  const request = new Request('https://gw.example/edge/x');
+function edgeRequest(tls: Record<string, unknown> | undefined, path = '/edge/x'): Request {
+  const request = new Request(`https://gw.example${path}`);
   Object.defineProperty(request, 'cf', { value: tls === undefined ? {} : { tlsClientAuth: tls } });
   return request;
 }
@@ -96,6 +108,59 @@ describe('mTLS: X509-SVID client certificates', () => {
     const twoSans = await makeCert(leafSpec({ uris: [ID, `${TD}/other`] }));
     const res2 = await gw.fetch(edgeRequest({ certPresented: '1', certRFC9440: sf(twoSans) }));
     expect(await res2.json()).toMatchObject({ code: 'ERR_X509_SAN_INVALID' });
+  });
+});
+
+describe('mTLS: several trust domains, and the verified-chain cache', () => {
+  const presented = (der: Uint8Array, path = '/both/x') => edgeRequest({ certPresented: '1', certRFC9440: sf(der) }, path);
+
+  it("verifies once, against the bundle of the leaf's own trust domain; one the route does not accept is ERR_X509_TRUST_DOMAIN_MISMATCH", async () => {
+    const { gw, audit } = gateway();
+    expect((await gw.fetch(presented(leaf))).status).toBe(200);
+    expect((await gw.fetch(presented(leaf2))).status).toBe(200);
+    expect(audit.events.map((event) => event.principal)).toMatchObject([{ workloadId: ID, trustDomain: TD }, { workloadId: ID2, trustDomain: TD2 }]);
+    // /edge takes only the first trust domain: refused, also when the chain is already in the cache from /both.
+    const refused = await gw.fetch(presented(leaf2, '/edge/x'));
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ code: 'ERR_X509_TRUST_DOMAIN_MISMATCH' });
+    const stranger = await makeCert(leafSpec({ uris: ['spiffe://third.test/agent'] }));
+    expect(await (await gw.fetch(presented(stranger))).json()).toMatchObject({ code: 'ERR_X509_TRUST_DOMAIN_MISMATCH' });
+    // A leaf of the second trust domain signed by the first one's CA (same name) fails its own bundle's signature check.
+    const crossed = await makeCert(leafSpec({ uris: [ID2] }));
+    expect(await (await gw.fetch(presented(crossed))).json()).toMatchObject({ code: 'ERR_X509_SIGNATURE_INVALID' });
+  });
+
+  it('serves a repeated chain from the cache until X509_SVID_CACHE_MAX_TTL_MS, and never past the earliest notAfter', async () => {
+    let clock = NOW;
+    const { gw, audit } = gateway(() => clock);
+    const shortLived = await makeCert(leafSpec({ serial: 8, notAfter: NOW + 2 * MINUTE }));
+    const verify = vi.spyOn(crypto.subtle, 'verify');
+    try {
+      expect((await gw.fetch(presented(leaf))).status).toBe(200);
+      expect(verify).toHaveBeenCalledTimes(1); // the leaf by the root (an anchor is trusted by configuration)
+      clock = NOW + X509_SVID_CACHE_MAX_TTL_MS - 1;
+      expect((await gw.fetch(presented(leaf))).status).toBe(200);
+      expect((await gw.fetch(presented(leaf, '/edge/x'))).status).toBe(200);
+      expect(verify).toHaveBeenCalledTimes(1);
+      clock = NOW + X509_SVID_CACHE_MAX_TTL_MS;
+      expect((await gw.fetch(presented(leaf))).status).toBe(200);
+      expect(verify).toHaveBeenCalledTimes(2);
+
+      clock = NOW;
+      expect((await gw.fetch(presented(shortLived))).status).toBe(200);
+      clock = NOW + MINUTE;
+      expect((await gw.fetch(presented(shortLived))).status).toBe(200);
+      expect(verify).toHaveBeenCalledTimes(3);
+      // Past its notAfter (within the clock skew) the cache no longer serves it: verified again, then refused.
+      clock = NOW + 2 * MINUTE + 1_000;
+      expect((await gw.fetch(presented(shortLived))).status).toBe(200);
+      expect(verify).toHaveBeenCalledTimes(4);
+      clock = NOW + 10 * MINUTE;
+      expect(await (await gw.fetch(presented(shortLived))).json()).toMatchObject({ code: 'ERR_X509_EXPIRED' });
+    } finally {
+      verify.mockRestore();
+    }
+    expect(audit.events.filter((event) => event.decision === 'allow')).toHaveLength(7);
   });
 });
 

@@ -4,7 +4,7 @@ import { MAX_X509_CERTIFICATE_BYTES, MAX_X509_CHAIN_LENGTH } from '../../../src/
 import { parseX509Bundle } from '../../../src/x509/bundle.ts';
 import { X509_ERRORS, type X509ErrorCode } from '../../../src/x509/errors.ts';
 import type { CertificatesInput } from '../../../src/x509/input.ts';
-import { verifyX509Svid, type X509SvidContext } from '../../../src/x509/verify-svid.ts';
+import { leafTrustDomain, verifyX509Svid, type X509SvidContext } from '../../../src/x509/verify-svid.ts';
 import { generateKey, KU, makeCert, OIDS, toBase64, toPem, type CertSpec, type TestKey } from './pki.ts';
 
 const NOW = Date.UTC(2026, 10, 1, 12, 0, 0);
@@ -112,6 +112,30 @@ describe('verifyX509Svid: valid SVIDs', () => {
   it('accepts the root sent along at the end (RFC 9440 §2.3: it MAY be omitted)', async () => {
     await expectOk([leafViaInter, inter, root]);
     await expectOk([leaf, root]);
+  });
+
+  it('stops at the first presented bundle certificate (RFC 5280 §6.1: any trust anchor) and ignores what follows', async () => {
+    // The intermediate is itself in the bundle: it is the anchor, and the root sent after it is not looked at.
+    const value = await expectOk([leafViaInter, inter, root], context({ bundle: [inter] }));
+    expect(value.anchorThumbprint).toBe(await sha256b64url(inter));
+    expect((await expectOk([leafViaInter, inter, root], context({ bundle: [root, inter] }))).anchorThumbprint).toBe(await sha256b64url(inter));
+    // Whatever follows the anchor is ignored but still parsed, and counted against maxChainLength as presented.
+    await expectOk([leafViaInter, inter, leaf], context({ bundle: [inter] }));
+    await expectCode([leafViaInter, inter, new Uint8Array([1, 2, 3])], 'ERR_X509_MALFORMED', context({ bundle: [inter] }));
+    await expectCode([leafViaInter, inter, root], 'ERR_X509_CHAIN_TOO_LONG', context({ bundle: [inter], maxChainLength: 2 }));
+    // A certificate that only shares a bundle certificate's name is not an anchor: the path goes on through it.
+    await expectCode([leafViaInter, await makeCert(interSpec({ key: otherKey })), root], 'ERR_X509_SIGNATURE_INVALID', context({ bundle: [root, inter] }));
+  });
+
+  it('leafTrustDomain reads the leaf trust domain alone, with the verifier codes', async () => {
+    expect(leafTrustDomain([leafViaInter, new Uint8Array([1, 2, 3])])).toEqual({ ok: true, value: TD });
+    expect(leafTrustDomain(toPem(await makeCert(leafSpec({ uris: ['spiffe://other.org/agent'] }))))).toEqual({ ok: true, value: 'other.org' });
+    const code = (result: ReturnType<typeof leafTrustDomain>) => (result.ok ? 'ok' : result.code);
+    expect(code(leafTrustDomain([new Uint8Array([1, 2, 3]), leaf]))).toBe('ERR_X509_MALFORMED');
+    expect(code(leafTrustDomain([await makeCert(leafSpec({ uris: [ID, 'spiffe://example.org/other'] }))]))).toBe('ERR_X509_SAN_INVALID');
+    expect(code(leafTrustDomain([leafViaInter, inter, root], 2))).toBe('ERR_X509_CHAIN_TOO_LONG');
+    expect(code(leafTrustDomain([], 2))).toBe('ERR_X509_MALFORMED');
+    expect(code(leafTrustDomain([leaf], 0))).toBe('ERR_X509_CONTEXT_INVALID');
   });
 
   it('accepts PEM for the chain and the bundle, and a bundle parsed once', async () => {
@@ -275,7 +299,7 @@ describe('verifyX509Svid: path validation (RFC 5280 §6.1)', () => {
     const notCa = await makeCert(rootSpec({ keyUsage: { bits: [KU.digitalSignature] } }));
     await expectCode([leaf], 'ERR_X509_CA_INVALID', context({ bundle: [notCa] }));
   });
-  it('certificates out of order, unrelated, or following the anchor', async () => {
+  it('certificates out of order, unrelated, or an anchor that does not issue the one before it', async () => {
     const inter2 = await makeCert(interSpec({ subject: 'Second Intermediate', issuer: 'Test Intermediate CA', signer: interKey, key: otherKey }));
     const leaf2 = await makeCert(leafSpec({ issuer: 'Second Intermediate', signer: otherKey }));
     await expectOk([leaf2, inter2, inter]);
