@@ -224,3 +224,19 @@ export const X509_SVID_CACHE_ENTRIES = 1024;
 
 /** Longest a verified chain is reused, even when its certificates live longer (the earliest notAfter bounds it too). */
 export const X509_SVID_CACHE_MAX_TTL_MS = 5 * 60_000;
+
+/** Bytes of an OAuth JWT access token (RFC 9068). Its claims are a few URLs, ids and a scope string; 8 KiB (a common
+ * header-line limit) holds long scope lists and `groups`/`roles` while refusing junk before it is parsed. */
+export const MAX_ACCESS_TOKEN_BYTES = 8 * 1024;
+
+/** Longest access-token lifetime accepted (exp − iat, and exp − now). RFC 9068 sets none; ASes issue minutes to an
+ * hour, some a day; a day bounds a leaked bearer token while accepting every common AS default. */
+export const DEFAULT_ACCESS_TOKEN_MAX_LIFETIME_SECONDS = 24 * 60 * 60;
+
+/** Bytes of a DPoP proof (RFC 9449 §4.2). An RS256 proof carries an RSA-4096 `jwk` (~1 KiB encoded), a 512-byte
+ * signature, `htu`, `ath` and a server nonce: under 3 KiB; 8 KiB refuses a proof built to make us parse and hash. */
+export const MAX_DPOP_PROOF_BYTES = 8 * 1024;
+
+/** Seconds after its `iat` a DPoP proof is accepted (plus clock skew). RFC 9449 §11.1: "a relatively brief period
+ * on the order of seconds or minutes"; a minute also bounds the replay markers kept per key. */
+export const DEFAULT_DPOP_MAX_AGE_SECONDS = 60;

@@ -114,6 +114,40 @@ export const HTTP_SIG_PROFILE_ERRORS = {
 export type HttpSigProfileErrorCode = keyof typeof HTTP_SIG_PROFILE_ERRORS;
 
 /**
+ * OAuth 2.0 JWT access tokens (RFC 9068 §2, §4; RFC 8707; RFC 8725), in check order (verify/access-token.ts).
+ * Every code but ERR_ACCESS_TOKEN_INSUFFICIENT_SCOPE is answered 401 `error="invalid_token"` (RFC 9068 §4; RFC 6750
+ * §3.1); ERR_ACCESS_TOKEN_INSUFFICIENT_SCOPE is answered 403 `error="insufficient_scope"` (RFC 6750 §3.1).
+ */
+export const ACCESS_TOKEN_ERRORS = {
+  ERR_ACCESS_TOKEN_TOO_LARGE: 'token longer than MAX_ACCESS_TOKEN_BYTES; refused before parsing',
+  ERR_ACCESS_TOKEN_MALFORMED: 'not a compact JWS of three base64url segments with JSON object header and claims (RFC 9068 §2.1: MUST be signed; RFC 7515 §7.1)',
+  ERR_ACCESS_TOKEN_TYP_INVALID: 'JOSE header typ is not at+jwt or application/at+jwt (RFC 9068 §4; RFC 8725 §3.11)',
+  ERR_ACCESS_TOKEN_ALG_NOT_ALLOWED: 'JOSE header alg missing, none, symmetric, or not in the policy (RFC 9068 §2.1, §4; RFC 8725 §3.1)',
+  ERR_ACCESS_TOKEN_CRIT_UNSUPPORTED: 'JOSE header crit present: no extension is understood (RFC 7515 §4.1.11)',
+  ERR_ACCESS_TOKEN_KID_INVALID: 'JOSE header kid present but not a short string (RFC 7515 §4.1.4)',
+  ERR_ACCESS_TOKEN_ISSUER_NOT_ALLOWED: 'iss absent, not a string, or not exactly one of the configured issuers (RFC 9068 §2.2, §4; RFC 8725 §3.8)',
+  ERR_ACCESS_TOKEN_KEY_NOT_FOUND: 'no key configured for the issuer (and kid) (RFC 9068 §4: keys provided by the authorization server)',
+  ERR_ACCESS_TOKEN_KEY_SOURCE_FAILED: 'the configured key source failed while looking up the issuer key (RFC 9068 §4)',
+  ERR_ACCESS_TOKEN_SIGNATURE_INVALID: 'JWS signature does not verify with the issuer key, or the key does not fit alg (RFC 9068 §4; RFC 7515 §5.2)',
+  ERR_ACCESS_TOKEN_AUD_MISMATCH: 'aud absent, not strings, or not containing this resource (RFC 9068 §4; RFC 8707 §2; RFC 8725 §3.9)',
+  ERR_ACCESS_TOKEN_EXP_INVALID: 'exp absent or not a NumericDate (RFC 9068 §2.2)',
+  ERR_ACCESS_TOKEN_EXPIRED: 'exp has passed, beyond the allowed clock skew (RFC 9068 §4; RFC 7519 §4.1.4)',
+  ERR_ACCESS_TOKEN_IAT_INVALID: 'iat absent or not a NumericDate (RFC 9068 §2.2: REQUIRED)',
+  ERR_ACCESS_TOKEN_NOT_YET_VALID: 'iat or nbf lies in the future, beyond the allowed clock skew (RFC 7519 §4.1.5, §4.1.6)',
+  ERR_ACCESS_TOKEN_NBF_INVALID: 'nbf present but not a NumericDate (RFC 7519 §4.1.5)',
+  ERR_ACCESS_TOKEN_LIFETIME_TOO_LONG: 'exp − iat exceeds the policy maximum (local policy: RFC 9068 sets no maximum; bounds a leaked bearer token)',
+  ERR_ACCESS_TOKEN_SUB_INVALID: 'sub absent, empty, or not a string (RFC 9068 §2.2: REQUIRED)',
+  ERR_ACCESS_TOKEN_CLIENT_ID_INVALID: 'client_id absent, empty, or not a string (RFC 9068 §2.2: REQUIRED; RFC 8693 §4.3)',
+  ERR_ACCESS_TOKEN_JTI_INVALID: 'jti absent, empty, not a string, or longer than MAX_JTI_LENGTH (RFC 9068 §2.2: REQUIRED)',
+  ERR_ACCESS_TOKEN_SCOPE_INVALID: 'scope present but not a space-delimited string of scope-tokens (RFC 9068 §2.2.3; RFC 6749 §3.3; RFC 8693 §4.2)',
+  ERR_ACCESS_TOKEN_INSUFFICIENT_SCOPE: 'scope lacks a scope this route requires (RFC 6750 §3.1: insufficient_scope, 403)',
+  ERR_ACCESS_TOKEN_AUTH_CLAIM_INVALID: 'auth_time not a NumericDate, acr not a string, or amr not an array of strings (RFC 9068 §2.2.1; OIDC Core §2)',
+  ERR_ACCESS_TOKEN_CNF_INVALID: 'cnf present but not an object, or cnf.jkt present but not a base64url SHA-256 thumbprint (RFC 7800 §3.1; RFC 9449 §6.1)',
+} as const;
+
+export type AccessTokenErrorCode = keyof typeof ACCESS_TOKEN_ERRORS;
+
+/**
  * HTTP status for a rejected WIT: 400 (workload-creds-02 §5.2: "400 (Bad Request) is appropriate"; 401 NOT
  * RECOMMENDED), with an RFC 9457 problem+json body that carries no token.
  */
@@ -136,3 +170,34 @@ export function wptFailureStatus(carriage: 'authorization' | 'header'): 400 | 40
 export function wptChallenge(_code?: WptErrorCode): string {
   return 'WPT';
 }
+
+/**
+ * RFC 9449 §4.3 (checking DPoP proofs), in check order (verify/dpop.ts). ERR_DPOP_NONCE_REQUIRED and
+ * ERR_DPOP_NONCE_INVALID are kept apart so the caller can answer `use_dpop_nonce` with a fresh `DPoP-Nonce` (§8,
+ * §9); ERR_DPOP_KEY_MISMATCH is a key-binding failure of the access token (§7.1: `invalid_token`); every other
+ * code is `invalid_dpop_proof` (§7.1, §5).
+ */
+export const DPOP_ERRORS = {
+  ERR_DPOP_TOO_LARGE: 'proof longer than MAX_DPOP_PROOF_BYTES; refused before parsing',
+  ERR_DPOP_MALFORMED: 'not a single well-formed compact JWS with JSON object header and claims (§4.3 step 2)',
+  ERR_DPOP_TYP_INVALID: 'JOSE header typ is not exactly dpop+jwt (§4.2, §4.3 step 4)',
+  ERR_DPOP_ALG_NOT_ALLOWED: 'JOSE header alg missing, none, symmetric, unsupported, or not in the policy (§4.3 step 5)',
+  ERR_DPOP_JWK_MISSING: 'JOSE header jwk absent or not an object (§4.2: REQUIRED)',
+  ERR_DPOP_JWK_PRIVATE: 'JOSE header jwk carries private or symmetric key members (§4.2: MUST NOT contain a private key; §4.3 step 7)',
+  ERR_DPOP_JWK_INVALID: 'JOSE header jwk does not fit alg (key type, curve, jwk.alg) or does not import (§4.3 step 5, 6)',
+  ERR_DPOP_CRIT_UNSUPPORTED: 'JOSE header crit present: no extension is understood (RFC 7515 §4.1.11)',
+  ERR_DPOP_SIGNATURE_INVALID: 'signature does not verify with the public key in the jwk header (§4.3 step 6)',
+  ERR_DPOP_JTI_INVALID: 'jti absent, empty, not a string, or longer than MAX_JTI_LENGTH (§4.2: REQUIRED; §4.3 step 3)',
+  ERR_DPOP_HTM_MISMATCH: 'htm absent, not a string, or not the method of the request (§4.3 step 8)',
+  ERR_DPOP_HTU_MISMATCH: 'htu absent, not an http(s) URI, or not the target URI of the request after normalisation, ignoring query and fragment (§4.3 step 9)',
+  ERR_DPOP_IAT_INVALID: 'iat absent or not a NumericDate (§4.2: REQUIRED; §4.3 step 3)',
+  ERR_DPOP_IAT_OUT_OF_WINDOW: 'iat older than the accepted window, or in the future, beyond the allowed clock skew (§4.3 step 11; §11.1)',
+  ERR_DPOP_NONCE_REQUIRED: 'the server requires a nonce and the proof carries none (§4.3 step 10; §8: answer use_dpop_nonce)',
+  ERR_DPOP_NONCE_INVALID: 'nonce present but not one the server currently accepts (§4.3 step 10; §8: answer use_dpop_nonce)',
+  ERR_DPOP_ATH_MISMATCH: 'an access token is presented and ath is absent, not a string, or not its hash (§4.3 step 12; §7)',
+  ERR_DPOP_KEY_MISMATCH: 'the JWK thumbprint of the proof key is not the cnf.jkt of the access token (§4.3 step 12; §6.1, §7)',
+  ERR_DPOP_REPLAY_STORE_FAILED: 'the replay store could not be consulted; refused (fail closed)',
+  ERR_DPOP_REPLAYED: 'jti already used with this key within the accepted window (§11.1)',
+} as const;
+
+export type DpopErrorCode = keyof typeof DPOP_ERRORS;
