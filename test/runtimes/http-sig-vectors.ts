@@ -39,7 +39,8 @@ interface Vector {
 
 const VECTORS = [b21, b22, b23, b24, b25, b26, b3] as unknown as Vector[];
 
-const IMPORT: Record<string, { name: string; hash?: string; namedCurve?: string }> = {
+/** Web Crypto import parameters per RFC 9421 algorithm (also used by test/unit/http-sig/vectors.ts). */
+export const IMPORT_PARAMS: Record<HttpSigAlgorithm, { name: string; hash?: string; namedCurve?: string }> = {
   'rsa-pss-sha512': { name: 'RSA-PSS', hash: 'SHA-512' },
   'rsa-v1_5-sha256': { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
   'hmac-sha256': { name: 'HMAC', hash: 'SHA-256' },
@@ -60,7 +61,7 @@ function message(v: VectorMessage, headers: [string, string][] = []): HttpSigMes
 
 async function verificationKey(kid: string, algorithm: string): Promise<CryptoKey> {
   const entry = (keys as { keys: Record<string, { jwk?: JsonWebKey; base64?: string }> }).keys[kid]!;
-  const params = IMPORT[algorithm]!;
+  const params = IMPORT_PARAMS[algorithm as HttpSigAlgorithm];
   if (entry.base64 !== undefined) {
     const raw = Uint8Array.from(atob(entry.base64), (c) => c.charCodeAt(0));
     return crypto.subtle.importKey('raw', raw, params, false, ['verify']);

@@ -8,6 +8,7 @@ import type { HttpSigAlgorithm } from '../../../src/http-sig/algorithms.ts';
 import type { HttpSigErrorCode } from '../../../src/http-sig/errors.ts';
 import type { FieldLines, HttpSigMessage } from '../../../src/http-sig/message.ts';
 import type { Result } from '../../../src/result.ts';
+import { IMPORT_PARAMS } from '../../runtimes/http-sig-vectors.ts';
 
 const dir = new URL('../../vectors/rfc9421/', import.meta.url);
 
@@ -52,14 +53,7 @@ export function keyEntry(kid: string): KeyEntry {
   return entry;
 }
 
-export const IMPORT_PARAMS: Record<HttpSigAlgorithm, RsaHashedImportParams | EcKeyImportParams | HmacImportParams | Algorithm> = {
-  'rsa-pss-sha512': { name: 'RSA-PSS', hash: 'SHA-512' },
-  'rsa-v1_5-sha256': { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
-  'hmac-sha256': { name: 'HMAC', hash: 'SHA-256' },
-  'ecdsa-p256-sha256': { name: 'ECDSA', namedCurve: 'P-256' },
-  'ecdsa-p384-sha384': { name: 'ECDSA', namedCurve: 'P-384' },
-  ed25519: { name: 'Ed25519' },
-};
+export { IMPORT_PARAMS };
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi'];
 
