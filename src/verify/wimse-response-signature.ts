@@ -46,9 +46,8 @@ import {
   checkBodyDigest,
   checkSignatureTimes,
   fieldPresent,
-  forbiddenParameter,
   REQUEST_DERIVED,
-  selectWimseSignature,
+  readWimseParameters,
   verifyWithWitKey,
   type WimseCheckOptions,
   type WimseSignatureVersion,
@@ -81,31 +80,19 @@ export interface VerifiedWimseResponseSignature {
   coveredFields: string[];
 }
 
-const MAX_NONCE_LENGTH = 256;
-
 export async function verifyWimseResponseSignature(ctx: WimseResponseSignatureContext): Promise<Result<VerifiedWimseResponseSignature, HttpSigProfileErrorCode>> {
   const version = ctx.version ?? '07';
   const skew = ctx.policy?.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
   const maxLifetime = ctx.policy?.maxLifetimeSeconds ?? DEFAULT_HTTP_SIG_MAX_LIFETIME_SECONDS;
   const message: HttpSigMessage = { status: ctx.response.status, headers: ctx.response.headers, request: ctx.request };
 
-  // 1. parse, 2. select by tag
-  const chosen = selectWimseSignature(message.headers, version);
-  if (!chosen.ok) return chosen;
-  const signature = chosen.value;
-  // 3. parameters
-  const params = signature.params;
-  const forbidden = forbiddenParameter(params);
-  if (forbidden) return forbidden;
-  const { created, expires, nonce } = signature.metadata;
-  const reqNonce = params.get('wimse-req-nonce');
-  const missing = [created === undefined && 'created', expires === undefined && 'expires', nonce === undefined && 'nonce', reqNonce === undefined && 'wimse-req-nonce'].filter(Boolean);
-  if (missing.length > 0) return fail('ERR_HTTPSIG_PARAM_MISSING', `missing ${missing.join(', ')}`);
-  if (reqNonce!.type !== 'string') return fail('ERR_HTTPSIG_PARAM_INVALID', 'wimse-req-nonce is not a String');
-  if (nonce!.length === 0 || nonce!.length > MAX_NONCE_LENGTH) return fail('ERR_HTTPSIG_PARAM_INVALID', `nonce must have 1 to ${MAX_NONCE_LENGTH} characters`);
+  // 1. parse, 2. select by tag, 3. parameters
+  const read = readWimseParameters(message.headers, version, 'wimse-req-nonce');
+  if (!read.ok) return read;
+  const { signature, created, expires, nonce, own: reqNonce } = read.value;
   // 4. wimse-req-nonce is this request's nonce
   if (typeof ctx.requestNonce !== 'string' || ctx.requestNonce.length === 0) return fail('ERR_HTTPSIG_REQ_NONCE_MISMATCH', 'no request nonce to compare with (caller wiring)');
-  if (reqNonce!.value !== ctx.requestNonce) return fail('ERR_HTTPSIG_REQ_NONCE_MISMATCH', 'wimse-req-nonce is not the nonce of the request sent');
+  if (reqNonce !== ctx.requestNonce) return fail('ERR_HTTPSIG_REQ_NONCE_MISMATCH', 'wimse-req-nonce is not the nonce of the request sent');
   // 5. covered components
   const required: Array<[string, boolean]> = [
     ['@status', false],
@@ -119,7 +106,7 @@ export async function verifyWimseResponseSignature(ctx: WimseResponseSignatureCo
   const digest = await checkBodyDigest(message, ctx.body, 'response');
   if (digest) return digest;
   // 7. time
-  const time = checkSignatureTimes(created!, expires!, ctx.now() / 1000, skew, maxLifetime);
+  const time = checkSignatureTimes(created, expires, ctx.now() / 1000, skew, maxLifetime);
   if (time) return time;
   // 8. signature, with the responder WIT's confirmation key and algorithm (RFC 9421 §3.3.7)
   const invalid = await verifyWithWitKey(ctx.responderWit, message, signature, ctx.keyCache);
@@ -127,10 +114,10 @@ export async function verifyWimseResponseSignature(ctx: WimseResponseSignatureCo
 
   return ok({
     label: signature.label,
-    nonce: nonce!,
-    requestNonce: reqNonce!.value as string,
-    created: created! * 1000,
-    expires: expires! * 1000,
+    nonce: nonce,
+    requestNonce: reqNonce,
+    created: created * 1000,
+    expires: expires * 1000,
     coveredFields: signature.components.filter((c) => !c.name.startsWith('@') && !c.params.has('req')).map((c) => c.name),
   });
 }

@@ -4,7 +4,9 @@
  *  - `selectWimseSignature`: parse `Signature-Input` / `Signature` (RFC 9421 §4) and pick the one signature whose
  *    `tag` is `wimse-workload-to-workload` (-07 §3.3: none → no WIMSE signature, several → reject, never choose
  *    by label; -06 routes prefer the label `wimse` among several tagged ones)
- *  - `forbiddenParameter`: `keyid` and `alg` are absent (-07 §3.2: the key and its algorithm come from the WIT)
+ *  - `readWimseParameters`: the above, then `keyid` and `alg` absent (-07 §3.2: the key and its algorithm come
+ *    from the WIT), `created`, `expires`, `nonce` and the kind's own String parameter (`wimse-aud` on a request,
+ *    `wimse-req-nonce` on a response) present, `nonce` 1 to 256 characters
  *  - `checkBodyDigest`: a message with a body carries `Content-Digest`, recomputed over the bytes received
  *    (-07 §3.1; RFC 9530)
  *  - `checkSignatureTimes`: `expires` ≥ `created`, `created` not in the future, `expires` not passed (with skew),
@@ -13,14 +15,14 @@
  *    sender's WIT key `cnf.jwk` (RFC 9421 §3.3.7)
  *
  * Each returns the profile's codes (HTTP_SIG_PROFILE_ERRORS); details name no key, signature, WIT or body.
- * Does NOT decide which parameters and components a request or a response must carry: each verifier does.
+ * Does NOT decide the other parameters and the components a request or a response must carry: each verifier does.
  */
 import { isAsymmetricJwsAlgorithm, keyFits, verifyParams } from '../crypto/algorithms.ts';
 import { sharedKeyImportCache, type KeyImportCache } from '../crypto/key-cache.ts';
 import { checkDigestField } from '../http-sig/content-digest.ts';
 import { fieldLines, type FieldSource, type HttpSigMessage } from '../http-sig/message.ts';
 import { parseSignatures, type HttpSignature } from '../http-sig/parse-signatures.ts';
-import type { BareItem, Parameters } from '../http-sig/sf-types.ts';
+import type { Parameters } from '../http-sig/sf-types.ts';
 import { createSignatureBase } from '../http-sig/signature-base.ts';
 import { fail, ok, type Result } from '../result.ts';
 import type { HttpSigProfileErrorCode } from './errors.ts';
@@ -61,11 +63,44 @@ export function selectWimseSignature(headers: FieldSource, version: WimseSignatu
 }
 
 /** `keyid` and `alg` must not be used (-07 §3.2); the failure, or `undefined`. */
-export function forbiddenParameter(params: Parameters): Failure | undefined {
+function forbiddenParameter(params: Parameters): Failure | undefined {
   for (const name of ['keyid', 'alg'] as const) {
     if (params.has(name)) return fail('ERR_HTTPSIG_PARAM_FORBIDDEN', `${name} must not be used: the key and its algorithm come from the WIT`);
   }
   return undefined;
+}
+
+/** What every WIMSE signature carries (-07 §3.2), read once the signature is selected. */
+export interface WimseParameters {
+  signature: HttpSignature;
+  /** Unix seconds. */
+  created: number;
+  expires: number;
+  nonce: string;
+  /** The message kind's own String parameter: `wimse-aud` on requests, `wimse-req-nonce` on responses. */
+  own: string;
+}
+
+const MAX_NONCE_LENGTH = 256;
+
+/**
+ * Steps "parse", "select by tag" and "parameters" shared by requests and responses: exactly one WIMSE
+ * signature; `keyid` and `alg` absent; `created`, `expires`, `nonce` and the kind's `own` parameter present,
+ * `own` a String and `nonce` 1 to 256 characters.
+ */
+export function readWimseParameters(headers: FieldSource, version: WimseSignatureVersion, own: 'wimse-aud' | 'wimse-req-nonce'): Result<WimseParameters, HttpSigProfileErrorCode> {
+  const chosen = selectWimseSignature(headers, version);
+  if (!chosen.ok) return chosen;
+  const signature = chosen.value;
+  const forbidden = forbiddenParameter(signature.params);
+  if (forbidden) return forbidden;
+  const { created, expires, nonce } = signature.metadata;
+  const ownValue = signature.params.get(own);
+  const missing = [created === undefined && 'created', expires === undefined && 'expires', nonce === undefined && 'nonce', ownValue === undefined && own].filter(Boolean);
+  if (missing.length > 0) return fail('ERR_HTTPSIG_PARAM_MISSING', `missing ${missing.join(', ')}`);
+  if (ownValue!.type !== 'string') return fail('ERR_HTTPSIG_PARAM_INVALID', `${own} is not a String`);
+  if (nonce!.length === 0 || nonce!.length > MAX_NONCE_LENGTH) return fail('ERR_HTTPSIG_PARAM_INVALID', `nonce must have 1 to ${MAX_NONCE_LENGTH} characters`);
+  return ok({ signature, created: created!, expires: expires!, nonce: nonce!, own: ownValue!.value as string });
 }
 
 /** A message with a body must carry `Content-Digest`, and it must match the bytes received. */
@@ -120,8 +155,4 @@ export function headerValue(message: HttpSigMessage, name: string): string | und
 
 export function fieldPresent(message: HttpSigMessage, name: string): boolean {
   return headerValue(message, name) !== undefined;
-}
-
-export function stringValue(item: BareItem): string {
-  return item.type === 'string' ? item.value : '';
 }

@@ -37,10 +37,8 @@ import {
   checkBodyDigest,
   checkSignatureTimes,
   fieldPresent,
-  forbiddenParameter,
   REQUEST_DERIVED,
-  selectWimseSignature,
-  stringValue,
+  readWimseParameters,
   verifyWithWitKey,
   type WimseCheckOptions,
   type WimseSignatureVersion,
@@ -85,23 +83,14 @@ export async function verifyWimseSignature(ctx: WimseSignatureContext): Promise<
   const maxLifetime = ctx.policy?.maxLifetimeSeconds ?? DEFAULT_HTTP_SIG_MAX_LIFETIME_SECONDS;
   const { wit, message } = ctx;
 
-  // 1. parse, 2. select by tag
-  const chosen = selectWimseSignature(message.headers, version);
-  if (!chosen.ok) return chosen;
-  const signature = chosen.value;
-  // 3. parameters
+  // 1. parse, 2. select by tag, 3. parameters
+  const read = readWimseParameters(message.headers, version, 'wimse-aud');
+  if (!read.ok) return read;
+  const { signature, created, expires, nonce, own: aud } = read.value;
   const params = signature.params;
-  const forbidden = forbiddenParameter(params);
-  if (forbidden) return forbidden;
   if (params.has('wimse-req-nonce')) return fail('ERR_HTTPSIG_PARAM_FORBIDDEN', 'wimse-req-nonce belongs to responses');
-  const { created, expires, nonce } = signature.metadata;
-  const aud = params.get('wimse-aud');
-  const missing = [created === undefined && 'created', expires === undefined && 'expires', nonce === undefined && 'nonce', aud === undefined && 'wimse-aud'].filter(Boolean);
-  if (missing.length > 0) return fail('ERR_HTTPSIG_PARAM_MISSING', `missing ${missing.join(', ')}`);
-  if (aud!.type !== 'string') return fail('ERR_HTTPSIG_PARAM_INVALID', 'wimse-aud is not a String');
   const signResponse = params.get('wimse-sign-response');
   if (signResponse !== undefined && signResponse.type !== 'boolean') return fail('ERR_HTTPSIG_PARAM_INVALID', 'wimse-sign-response is not a Boolean');
-  if (nonce!.length === 0 || nonce!.length > 256) return fail('ERR_HTTPSIG_PARAM_INVALID', 'nonce must have 1 to 256 characters');
   // 4. covered components
   const covered = new Map(signature.components.map((c) => [c.name, c.params.size === 0]));
   const required = [...REQUEST_DERIVED[version], ...CONTEXT_FIELDS.filter((name) => fieldPresent(message, name))];
@@ -112,17 +101,17 @@ export async function verifyWimseSignature(ctx: WimseSignatureContext): Promise<
   if (digest) return digest;
   // 6. audience
   const audiences = typeof ctx.audience === 'string' ? [ctx.audience] : ctx.audience;
-  if (!audiences.includes(stringValue(aud!))) return fail('ERR_HTTPSIG_AUD_MISMATCH', 'wimse-aud is not this route\'s audience');
+  if (!audiences.includes(aud)) return fail('ERR_HTTPSIG_AUD_MISMATCH', 'wimse-aud is not this route\'s audience');
   // 7. time
   const now = ctx.now() / 1000;
-  const time = checkSignatureTimes(created!, expires!, now, skew, maxLifetime);
+  const time = checkSignatureTimes(created, expires, now, skew, maxLifetime);
   if (time) return time;
   // 8. signature, with the WIT's confirmation key and algorithm (RFC 9421 §3.3.7)
   const invalid = await verifyWithWitKey(wit, message, signature, ctx.keyCache);
   if (invalid) return invalid;
   // 9. nonce, last
-  const replayKey = `httpsig-nonce:${wit.subjectHash}:${SAFE_NONCE.test(nonce!) ? nonce : `#${await sha256b64url(nonce!)}`}`;
-  const ttlMs = Math.max(1, Math.ceil((expires! + skew - now) * 1000));
+  const replayKey = `httpsig-nonce:${wit.subjectHash}:${SAFE_NONCE.test(nonce) ? nonce : `#${await sha256b64url(nonce)}`}`;
+  const ttlMs = Math.max(1, Math.ceil((expires + skew - now) * 1000));
   let fresh: boolean;
   try {
     fresh = await ctx.replay.checkAndSet(replayKey, ttlMs, `httpsig-sub:${wit.subjectHash}`);
@@ -133,10 +122,10 @@ export async function verifyWimseSignature(ctx: WimseSignatureContext): Promise<
 
   return ok({
     label: signature.label,
-    nonce: nonce!,
-    created: created! * 1000,
-    expires: expires! * 1000,
-    audience: stringValue(aud!),
+    nonce: nonce,
+    created: created * 1000,
+    expires: expires * 1000,
+    audience: aud,
     signResponse: signResponse?.type === 'boolean' && signResponse.value === true,
     coveredFields: signature.components.filter((c) => !c.name.startsWith('@')).map((c) => c.name),
   });
