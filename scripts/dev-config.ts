@@ -27,6 +27,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadDevIssuer, type DevIssuer } from '../src/cli/dev-issuer.ts';
+import { DEV_CLIENTS } from '../examples/demo/authorization-server.ts';
 import { ConfigError, parseConfig } from '../src/config/load.ts';
 import type { GatewayConfig, GatewayConfigInput } from '../src/config/schema.ts';
 import { DEFAULT_WIT_MAX_LIFETIME_SECONDS } from '../src/limits.ts';
@@ -60,7 +61,7 @@ export interface DevConfig {
   /** The dev issuer file and whether this call generated it. */
   issuerPath: string;
   issuerCreated: boolean;
-  /** Variables the gateway reads by name (`identity.env` -> the identity document); empty without `identity`. */
+  /** Variables the gateway reads by name (`identity.env` -> the identity document; an introspection client secret). */
   env: Record<string, string>;
   /** The gateway's own identity minted for this start, when the file configures one. */
   identity?: { subject: string; variable: string; expiresAt: number };
@@ -71,9 +72,14 @@ export async function devGatewayConfig({ port, upstreamPort, devDir }: DevConfig
   const input = JSON.parse(readFileSync(join(ROOT, DEV_CONFIG), 'utf8')) as GatewayConfigInput;
   delete input.$schema; // relative to examples/dev; meaningless wherever the result is written
   input.publicUrl = `http://${DEV_HOST}:${port}`;
+  // The demo upstreams also serve the dev authorization server (issuer http://127.0.0.1:<upstream port>/as).
+  const onUpstreamPort = (url: string) => url.replace(`//${DEV_HOST}:${DEFAULT_UPSTREAM_PORT}/`, `//${DEV_HOST}:${upstreamPort}/`);
   for (const route of input.routes) {
-    if (typeof route.upstream === 'string') route.upstream = route.upstream.replace(`//${DEV_HOST}:${DEFAULT_UPSTREAM_PORT}/`, `//${DEV_HOST}:${upstreamPort}/`);
+    if (typeof route.upstream === 'string') route.upstream = onUpstreamPort(route.upstream);
+    const oauth = route.auth?.oauth;
+    if (oauth) oauth.authorizationServers = oauth.authorizationServers.map(onUpstreamPort);
   }
+  if (input.authorizationServers) input.authorizationServers = Object.fromEntries(Object.entries(input.authorizationServers).map(([issuer, server]) => [onUpstreamPort(issuer), server]));
   const trustDomain = input.trustDomains?.[DEV_TRUST_DOMAIN_ID];
   if (trustDomain === undefined) {
     throw new ConfigError([{ path: `trustDomains["${DEV_TRUST_DOMAIN_ID}"]`, message: 'the dev config must define the dev trust domain (its keys are filled in at start)' }], DEV_CONFIG);
@@ -84,6 +90,13 @@ export async function devGatewayConfig({ port, upstreamPort, devDir }: DevConfig
   const result = parseConfig(input);
   if (!result.ok) throw new ConfigError(result.problems, `${DEV_CONFIG} (with the dev trust domain's keys)`);
   const dev: DevConfig = { config: result.config, json: JSON.stringify(input, null, 2), issuerPath: issuer.path, issuerCreated: issuer.created, env: {} };
+  // The dev authorization server's introspection client (examples/demo/authorization-server.ts): its secret reaches
+  // the gateway the way a deployment's would, as the variable the config names.
+  for (const server of Object.values(result.config.authorizationServers ?? {})) {
+    const introspection = server.introspection;
+    const client = introspection && Object.hasOwn(DEV_CLIENTS, introspection.clientId) ? DEV_CLIENTS[introspection.clientId] : undefined;
+    if (introspection && client) dev.env[introspection.clientSecretEnv] = client.secret;
+  }
   const identity = result.config.identity;
   if (identity !== undefined) {
     if (identity.env === undefined) {

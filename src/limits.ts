@@ -240,3 +240,56 @@ export const MAX_DPOP_PROOF_BYTES = 8 * 1024;
 /** Seconds after its `iat` a DPoP proof is accepted (plus clock skew). RFC 9449 §11.1: "a relatively brief period
  * on the order of seconds or minutes"; a minute also bounds the replay markers kept per key. */
 export const DEFAULT_DPOP_MAX_AGE_SECONDS = 60;
+
+/** Largest `maxTokenLifetimeSeconds` a config may set for an authorization server: a week. Longer-lived bearer
+ * tokens should be opaque and introspected (so revocation reaches them), not trusted offline. */
+export const MAX_ACCESS_TOKEN_LIFETIME_LIMIT_SECONDS = 7 * 24 * 60 * 60;
+
+/** Seconds an active introspection answer (RFC 7662) is reused by default: a minute keeps the AS off the hot path
+ * while a revoked token stops working within a minute even without a revocation signal (which flushes at once). */
+export const DEFAULT_INTROSPECTION_CACHE_SECONDS = 60;
+
+/** Longest `introspection.cacheSeconds` a config may set: five minutes (RFC 7662 §4: caching trades freshness). */
+export const MAX_INTROSPECTION_CACHE_SECONDS = 5 * 60;
+
+/** Lifetime of one server-issued DPoP nonce (RFC 9449 §8, §9). The current and the previous nonce are accepted, so a
+ * proof made with a nonce stays usable for at least one period; five minutes keeps clients from having to fetch a
+ * new nonce often while bounding how long a proof made ahead of time stays usable. */
+export const DPOP_NONCE_PERIOD_MS = 5 * 60_000;
+
+/** Verified JWT access tokens kept per isolate and route, keyed by the token (≤ MAX_ACCESS_TOKEN_BYTES each):
+ * a warm bearer request then costs no signature check. 1024 active tokens × 8 KiB bounds it under ~10 MiB. */
+export const HOT_ACCESS_TOKEN_CACHE_ENTRIES = 1024;
+
+/** JSON-RPC messages in one legacy MCP batch (2025-03-26 only; later revisions removed batching). Clients batch a
+ * handful of calls at most, and every entry is one policy decision: 64 bounds that work per request. */
+export const MAX_MCP_BATCH_ENTRIES = 64;
+
+/** Characters of a legacy `Mcp-Session-Id`. The SDKs mint UUIDs (36); the spec also suggests JWTs or hashes, and some
+ * stateless servers pack state into the id, so 1024 leaves room for those while refusing junk. It is hashed before
+ * it reaches a store. */
+export const MAX_MCP_SESSION_ID_LENGTH = 1024;
+
+/** Milliseconds to wait for an RFC 7662 introspection answer, headers and body. Introspection sits on the request path
+ * of every uncached opaque token, and an AS answers from its token store in milliseconds; past this the gateway answers
+ * 503 rather than hold the caller (and a Workers request) open. Same bound as a key-set fetch. */
+export const INTROSPECTION_TIMEOUT_MS = 5_000;
+
+/** Bytes of an introspection answer (RFC 7662 JSON, or an RFC 9701 signed JWT). Its members are a few URLs, ids, a scope
+ * string and a `cnf`; 64 KiB holds long scope and audience lists while refusing a body built to exhaust memory, and keeps
+ * a cached answer far under MAX_STATE_VALUE_LENGTH. */
+export const MAX_INTROSPECTION_RESPONSE_BYTES = 64 * 1024;
+
+/** Introspection answers kept per isolate in front of `state.cache` (gateway/introspect.ts), like HOT_WIT_CACHE_ENTRIES:
+ * about a thousand active tokens, each a small projection of the answer. */
+export const INTROSPECTION_HOT_CACHE_ENTRIES = 1024;
+
+/** Longest an isolate reuses an introspection answer from its own memory. A revocation flush deletes the shared copy and
+ * the flushing isolate's memory at once, but cannot reach the memory of other isolates: this bounds how long they may
+ * still serve a flushed answer (the revocation store, checked per request, covers that gap). */
+export const INTROSPECTION_HOT_CACHE_MAX_TTL_MS = 10_000;
+
+/** How long the gateway remembers which principal opened a legacy MCP session (Mcp-Session-Id). After that the
+ * session is unknown to the gateway, which answers 404 and the client starts a new session (MCP 2025-11-25
+ * transports): a day outlives every working session while bounding what the store holds. */
+export const MCP_SESSION_BINDING_TTL_MS = 24 * 60 * 60_000;

@@ -11,6 +11,9 @@ import { DEFAULT_HTTP_SIG_MAX_LIFETIME_SECONDS, DEFAULT_WPT_MAX_LIFETIME_SECONDS
 import { isLoopbackHost } from '../client/transport.ts';
 import { parseWorkloadId } from '../identity/workload-id.ts';
 import { hasSpiffeAlgorithm, trustDomainOrigin, trustDomainsSchema } from './trust-domains.ts';
+import { authorizationServersSchema, issuerIdentifier } from './authorization-servers.ts';
+import { DEFAULT_DPOP_ALGORITHMS } from '../verify/dpop.ts';
+import { ASYMMETRIC_JWS_ALGORITHMS } from '../crypto/algorithms.ts';
 
 const positiveInt = z.number().int().positive();
 
@@ -66,6 +69,43 @@ const routeTrustDomains = z
   .max(MAX_CONFIG_LIST_ENTRIES)
   .refine((list) => new Set(list).size === list.length, 'must not repeat a trust domain')
   .describe('Trust domains (keys of the top-level trustDomains) whose workloads this route accepts.');
+
+/** RFC 6749 §3.3 scope-token. */
+const scopeToken = z.string().min(1).max(256).regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'must be an RFC 6749 scope-token (printable ASCII, no space, quote or backslash)');
+const scopeList = z
+  .array(scopeToken)
+  .max(MAX_CONFIG_LIST_ENTRIES)
+  .refine((list) => new Set(list).size === list.length, 'must not repeat a scope');
+
+/** RFC 9470 step-up requirements, and the scopes, one operation (a route, an MCP tool or method) needs. */
+const requirementFields = {
+  scopes: scopeList.optional().describe('Scopes the access token must all carry (else 403 insufficient_scope naming every scope needed).'),
+  acrValues: z.array(z.string().min(1).max(256).regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/)).min(1).max(MAX_CONFIG_LIST_ENTRIES).optional().describe('The token\'s acr must be one of these (RFC 9470: else 401 insufficient_user_authentication with acr_values).'),
+  maxAge: z.number().int().min(0).max(365 * 24 * 60 * 60).optional().describe('Seconds since the user last authenticated (the token\'s auth_time) at most (RFC 9470: else 401 insufficient_user_authentication with max_age).'),
+};
+const operationRequirement = z.strictObject(requirementFields);
+
+const oauth = z
+  .strictObject({
+    authorizationServers: z
+      .array(issuerIdentifier)
+      .min(1)
+      .max(MAX_CONFIG_LIST_ENTRIES)
+      .refine((list) => new Set(list).size === list.length, 'must not repeat an issuer')
+      .describe('Issuers (keys of the top-level authorizationServers) whose access tokens this route accepts; advertised as authorization_servers in its RFC 9728 metadata.'),
+    resource: httpUrl.optional().describe('This route\'s resource identifier (RFC 8707, RFC 9728): the access token\'s aud must contain it. Default: publicUrl + the route path. Never taken from the request.'),
+    ...requirementFields,
+    tools: z.record(z.string().min(1).max(128), operationRequirement).optional().describe('MCP routes: extra requirements per tool (tools/call by params.name), added to the route\'s own.'),
+    methods: z.record(z.string().min(1).max(128).regex(/^[A-Za-z0-9_/.-]+$/), operationRequirement).optional().describe('MCP routes: extra requirements per JSON-RPC method (e.g. "resources/read"), added to the route\'s own.'),
+    scopesSupported: scopeList.optional().describe('scopes_supported in the RFC 9728 metadata. Default: every scope the route, its tools and its methods require.'),
+    dpop: z.enum(['allowed', 'required', 'disabled']).default('allowed').describe('DPoP (RFC 9449): "allowed" (Bearer or DPoP; a DPoP-bound token must come with its proof), "required" (DPoP only), "disabled" (Bearer only). Default "allowed".'),
+    dpopNonce: z.boolean().default(false).describe('Require a server-issued nonce in DPoP proofs (RFC 9449 §9): a proof without the current one gets 401 use_dpop_nonce with a DPoP-Nonce field.'),
+    dpopAlgorithms: z.array(z.enum(ASYMMETRIC_JWS_ALGORITHMS)).min(1).max(ASYMMETRIC_JWS_ALGORITHMS.length).optional().describe(`JWS algorithms accepted for DPoP proofs; advertised as dpop_signing_alg_values_supported. Default ${JSON.stringify(DEFAULT_DPOP_ALGORITHMS)}.`),
+    withWorkload: z.boolean().default(false).describe('Require a workload credential (auth.wit) AND an access token on every request: the WIT with an HTTP signature that covers Authorization (Bearer or DPoP), or with a -01 WPT (carriage "header") whose ath binds a Bearer token. Default false: any one credential.'),
+    resourceName: z.string().min(1).max(256).optional().describe('resource_name in the RFC 9728 metadata.'),
+    resourceDocumentation: httpUrl.optional().describe('resource_documentation in the RFC 9728 metadata.'),
+  })
+  .describe('Accept OAuth 2.0 access tokens (RFC 6750 Bearer, RFC 9449 DPoP): JWT (RFC 9068) or opaque (introspected, RFC 7662), issued for this route\'s resource. The route publishes RFC 9728 metadata at /.well-known/oauth-protected-resource + its path.');
 
 /**
  * Credentials a route can require. Each later capability adds its key here; an empty block is refused. With
@@ -133,6 +173,7 @@ const auth = z
       })
       .optional()
       .describe('Accept a SPIFFE JWT-SVID as `Authorization: Bearer` (a bearer token: prefer wit). spiffe:// trust domains only.'),
+    oauth: oauth.optional(),
   })
   .describe('Credentials this route accepts; a request must present one of them. With both wit and jwtSvid, either authenticates.');
 
@@ -159,8 +200,31 @@ const route = z
       // workload-creds-02 §9: the WIT and its proof travel over TLS (plain http only to a loopback host).
       ctx.addIssue({ code: 'custom', path: ['upstreamAuth'], message: 'the gateway\'s WIT and proof go to https upstreams only (or http to a loopback host)' });
     }
-    if (r.auth && r.auth.wit === undefined && r.auth.jwtSvid === undefined && r.auth.mtls === undefined) ctx.addIssue({ code: 'custom', path: ['auth'], message: 'names no credential: add "wit", "jwtSvid" and/or "mtls"' });
+    if (r.auth && r.auth.wit === undefined && r.auth.jwtSvid === undefined && r.auth.mtls === undefined && r.auth.oauth === undefined) ctx.addIssue({ code: 'custom', path: ['auth'], message: 'names no credential: add "wit", "jwtSvid", "mtls" and/or "oauth"' });
+    const o = r.auth?.oauth;
+    if (o) oauthRouteProblems(r.protocol, r.auth!, o, ctx);
   });
+
+/** Rules of auth.oauth that depend on the rest of the route. */
+function oauthRouteProblems(protocol: string, auth: { wit?: { carriage: string; proofs: string[] }; jwtSvid?: unknown }, o: z.output<typeof oauth>, ctx: z.RefinementCtx): void {
+  const at = (...path: (string | number)[]) => ['auth', 'oauth', ...path];
+  // Both read `Authorization: Bearer`: a bearer JWT-SVID and a bearer access token could not be told apart.
+  if (auth.jwtSvid !== undefined) ctx.addIssue({ code: 'custom', path: ['auth', 'jwtSvid'], message: 'cannot be combined with oauth: both are Authorization: Bearer tokens' });
+  if (protocol !== 'mcp') {
+    if (o.tools !== undefined) ctx.addIssue({ code: 'custom', path: at('tools'), message: 'only on "protocol": "mcp" routes' });
+    if (o.methods !== undefined) ctx.addIssue({ code: 'custom', path: at('methods'), message: 'only on "protocol": "mcp" routes' });
+  }
+  if (o.dpop === 'disabled') {
+    if (o.dpopNonce) ctx.addIssue({ code: 'custom', path: at('dpopNonce'), message: 'needs DPoP: set dpop to "allowed" or "required"' });
+    if (o.dpopAlgorithms !== undefined) ctx.addIssue({ code: 'custom', path: at('dpopAlgorithms'), message: 'needs DPoP: set dpop to "allowed" or "required"' });
+  }
+  if (o.withWorkload) {
+    const wit = auth.wit;
+    if (!wit) ctx.addIssue({ code: 'custom', path: at('withWorkload'), message: 'needs auth.wit (the workload credential that comes with the access token)' });
+    // wpt-02 puts the proof in Authorization, where the access token must go: only the -01 carriage leaves it free.
+    else if (wit.proofs.includes('wpt') && wit.carriage === 'authorization') ctx.addIssue({ code: 'custom', path: ['auth', 'wit', 'carriage'], message: 'must be "header" with oauth.withWorkload: the -02 WPT occupies Authorization, which carries the access token' });
+  }
+}
 
 function secureTransport(url: string): boolean {
   try {
@@ -182,6 +246,7 @@ export const gatewayConfigSchema = z
       .describe('The origin callers use to reach the gateway. Sets X-Forwarded-Host/Proto upstream; never taken from Host.'),
     limits: limits.optional().describe('Gateway-wide limits; routes may override them.'),
     trustDomains: trustDomainsSchema.optional(),
+    authorizationServers: authorizationServersSchema.optional(),
     audit: z
       .strictObject({ sink: z.enum(['stdout', 'none']).default('stdout').describe('Where audit events go: JSON lines on stdout, or nowhere.') })
       .optional(),
@@ -217,6 +282,7 @@ export const gatewayConfigSchema = z
         if (reserved) ctx.addIssue({ code: 'custom', path: ['routes', i, 'path'], message: `"${reserved}" is served by the gateway itself` });
       });
       trustDomainProblems(cfg, routes, ctx);
+      oauthProblems(cfg, routes, ctx);
       audienceProblems(cfg.publicUrl, routes, ctx);
       identityProblems(cfg.identity !== undefined, routes, ctx);
     },
@@ -298,6 +364,46 @@ function trustDomainProblems(cfg: { trustDomains?: unknown }, routes: unknown[],
   });
 }
 
+/**
+ * Routes name authorization servers the top-level block defines; two routes never share a resource identifier (a
+ * token for one would be accepted by the other, RFC 8707 §2); an introspecting server's secret must be named.
+ */
+function oauthProblems(cfg: { authorizationServers?: unknown; publicUrl?: unknown }, routes: unknown[], ctx: z.RefinementCtx): void {
+  const servers = isRecord(cfg.authorizationServers) ? cfg.authorizationServers : {};
+  const resources = new Map<string, number>();
+  routes.forEach((r, i) => {
+    const o = isRecord(r) && isRecord(r.auth) && isRecord(r.auth.oauth) ? r.auth.oauth : undefined;
+    if (!o) return;
+    const list = Array.isArray(o.authorizationServers) ? o.authorizationServers : [];
+    list.forEach((issuer: unknown, j) => {
+      if (typeof issuer === 'string' && !Object.hasOwn(servers, issuer)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'auth', 'oauth', 'authorizationServers', j], message: `"${issuer}" is not defined in authorizationServers` });
+    });
+    // Opaque tokens go to exactly one server: sending a token to an authorization server that did not issue it
+    // would hand it to a third party (RFC 7662 §4).
+    const introspecting = list.filter((issuer: unknown) => typeof issuer === 'string' && Object.hasOwn(servers, issuer) && isRecord(servers[issuer]) && servers[issuer].introspection !== undefined);
+    if (introspecting.length > 1) ctx.addIssue({ code: 'custom', path: ['routes', i, 'auth', 'oauth', 'authorizationServers'], message: 'at most one of these may introspect tokens: an opaque token must go only to the server that issued it' });
+    const resource = typeof o.resource === 'string' ? o.resource : typeof cfg.publicUrl === 'string' && isRecord(r) && typeof r.path === 'string' ? defaultResource(cfg.publicUrl, r.path) : undefined;
+    if (resource === undefined) return;
+    // The gateway serves the resource's RFC 9728 metadata, which lives on the resource's own origin (§3.1).
+    if (typeof o.resource === 'string' && typeof cfg.publicUrl === 'string' && URL.canParse(o.resource) && URL.canParse(cfg.publicUrl) && new URL(o.resource).origin !== new URL(cfg.publicUrl).origin) {
+      ctx.addIssue({ code: 'custom', path: ['routes', i, 'auth', 'oauth', 'resource'], message: 'must be on publicUrl\'s origin: the gateway serves its metadata there (RFC 9728 §3.1)' });
+    }
+    const first = resources.get(resource);
+    if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['routes', i, 'auth', 'oauth', 'resource'], message: `routes[${first}] has the same resource identifier: a token for one would be accepted by both` });
+    else resources.set(resource, i);
+  });
+}
+
+/** A route's default resource identifier: publicUrl's origin + the mount path (the origin alone for "/"). */
+export function defaultResource(publicUrl: string, path: string): string | undefined {
+  try {
+    const origin = new URL(publicUrl).origin;
+    return path === '/' ? origin : `${origin}${path}`;
+  } catch {
+    return undefined;
+  }
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -308,4 +414,7 @@ export type RouteConfig = GatewayConfig['routes'][number];
 export type LimitsConfig = z.output<typeof limits>;
 export type Protocol = RouteConfig['protocol'];
 export type RouteAuthConfig = NonNullable<RouteConfig['auth']>;
+export type OAuthRouteConfig = NonNullable<RouteAuthConfig['oauth']>;
+export type OperationRequirement = z.output<typeof operationRequirement>;
+export type { AuthorizationServerConfig, IntrospectionConfig } from './authorization-servers.ts';
 export type { TrustDomainConfig, TrustDomainJwk } from './trust-domains.ts';

@@ -26,6 +26,16 @@ import { errorResponse, errorSpec, type ErrorCode, type ErrorOptions } from './e
 import { downstreamResponseHeaders, headerBytes, upstreamRequestHeaders } from './headers.ts';
 import { fetchSend, proxy, type UpstreamSend } from './proxy.ts';
 import { routeMatcher, upstreamUrl } from './routes.ts';
+import { authorizationServerKeys } from '../trust/authorization-server-keys.ts';
+import { dpopNonces } from './dpop-nonce.ts';
+import { introspector } from './introspect.ts';
+import { mcpFront } from './mcp-front.ts';
+import type { McpRequestInfo } from '../protocols/mcp-request.ts';
+import { operationRequirement, type OAuthPorts } from './oauth.ts';
+import { resourceMetadata, serveResourceMetadata, type ResourceMetadata } from './resource-metadata.ts';
+
+/** Browser clients read the challenges and a fresh DPoP nonce of an OAuth refusal (RFC 9449 §8, §9; MCP authorization). */
+const OAUTH_CORS = { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'WWW-Authenticate, DPoP-Nonce' };
 
 /** Something with a fetch method: a Workers service binding, or any in-process handler. */
 export interface ServiceBinding {
@@ -42,11 +52,11 @@ export interface GatewayOptions {
   services?: Record<string, ServiceBinding | undefined>;
   /** Where trust-anchor keys come from. Default: each trust domain's inline `jwks` or `keySource`. */
   trustKeys?: TrustKeySource;
-  /** Fetches `keySource.url` key sets. Default: the global fetch. */
+  /** Fetches `keySource.url` key sets, authorization server metadata and keys, and introspection answers. Default: the global fetch. */
   fetchKeys?: KeyFetch;
   /** Reads `keySource.file` key sets and `identity.file`, resolving relative paths against the config file. Absent on Workers. */
   readFile?: ReadTextFile;
-  /** Reads `identity.env`: process environment variables, or a Worker's `env` (its secrets). */
+  /** Reads `identity.env` and `introspection.clientSecretEnv`: process environment variables, or a Worker's `env` (its secrets). */
   readEnv?: (name: string) => string | undefined;
   /** The gateway's own identity. Default: from `config.identity` through readFile / readEnv. */
   ownIdentity?: OwnIdentitySource;
@@ -97,18 +107,36 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
   const keyPorts: Parameters<typeof trustKeySource>[1] = { cache: state.cache, now };
   if (options.fetchKeys) keyPorts.fetch = options.fetchKeys;
   if (options.readFile) keyPorts.readFile = options.readFile;
+  const servers = config.authorizationServers ?? {};
+  let oauth: OAuthPorts | undefined;
+  if (config.routes.some((r) => r.auth?.oauth)) {
+    const asKeys = authorizationServerKeys(servers, keyPorts);
+    const introspects = Object.values(servers).some((s) => s.introspection !== undefined);
+    const introspectPorts: Parameters<typeof introspector>[0] = { servers, keys: asKeys, cache: state.cache, now };
+    if (options.readEnv) introspectPorts.readEnv = options.readEnv;
+    if (options.fetchKeys) introspectPorts.fetch = options.fetchKeys;
+    oauth = { servers, keys: asKeys, introspector: introspects ? introspector(introspectPorts) : undefined, replay: state.replay, nonces: dpopNonces(state.cache, now), now };
+  }
   const authenticatorFor = authenticators({
     config,
     publicUrl,
     keys: options.trustKeys ?? trustKeySource(config.trustDomains, keyPorts),
     state,
     now,
+    ...(oauth ? { oauth } : {}),
   });
   const routes = new Map<RouteConfig, ResolvedRoute>();
   config.routes.forEach((route, i) =>
     routes.set(route, { ...resolveRoute(route, i, config, options), authenticate: authenticatorFor(route), readsSignedBodies: route.auth?.wit?.proofs.includes('http-sig') === true }),
   );
   const match = routeMatcher(config.routes);
+  // RFC 9728 §3.1: each OAuth route's metadata at the well-known path derived from its resource identifier.
+  const metadata = new Map<string, ResourceMetadata>();
+  for (const route of routes.values()) {
+    const o = route.authenticate?.oauth;
+    if (o) metadata.set(new URL(o.metadataUrl).pathname, resourceMetadata(route.config.auth!.oauth!, o.resource));
+  }
+  const mcp = mcpFront(state.cache);
 
   const app = new Hono<{ Bindings: ConnectionInfo | undefined; Variables: { requestId: string; started: number; path: string } }>();
 
@@ -153,6 +181,13 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
   });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }, 200, { 'cache-control': 'no-store', 'x-request-id': c.get('requestId') }));
+  if (metadata.size > 0) {
+    app.use(async (c, next) => {
+      const doc = metadata.get(c.get('path'));
+      if (doc) return serveResourceMetadata(c.req.raw, doc, c.get('requestId'));
+      await next();
+    });
+  }
 
   app.all('*', async (c) => {
     const requestId = c.get('requestId');
@@ -170,7 +205,9 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     let signature: VerifiedWimseSignature | undefined;
     // A request signed over its body (http-signature-07 §3.1: Content-Digest) is read whole, bounded, once its
     // WIT has verified (authenticate.ts calls readBody then, not before: no unauthenticated caller makes the
-    // gateway hold a body); the same bytes are then forwarded. Other bodies stream through untouched.
+    // gateway hold a body); so is an MCP message, after authentication (mcp-front.ts). The same bytes are then
+    // forwarded. Other bodies stream through untouched.
+    let authHeaders: Record<string, string> | undefined;
     let signedBody: Uint8Array<ArrayBuffer> | undefined;
     let bodyUnreadable = false;
     const readBody = async (): Promise<BodyRead> => {
@@ -181,7 +218,7 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
         bodyUnreadable = true;
         return { ok: false, code: 'ERR_BODY_TOO_LARGE', detail: 'the request body could not be read' };
       }
-      if (read === undefined) return { ok: false, code: 'ERR_BODY_TOO_LARGE', detail: `signed body over ${route.maxBodyBytes}` };
+      if (read === undefined) return { ok: false, code: 'ERR_BODY_TOO_LARGE', detail: `body over ${route.maxBodyBytes}` };
       signedBody = read;
       return { ok: true, body: read };
     };
@@ -197,15 +234,39 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
         return new Response(null, { status: 499 });
       }
       if (!outcome.ok) {
-        const wire: ErrorOptions = { challenges: outcome.challenges };
+        const wire: ErrorOptions = { challenges: outcome.challenges, headers: { ...outcome.headers, ...(route.authenticate.oauth ? OAUTH_CORS : {}) } };
         if (outcome.status !== undefined) wire.status = outcome.status;
         return fail(c, requestId, outcome.code, outcome.detail, route.config, { wire });
       }
       principal = outcome.principal;
       signature = outcome.signature;
+      authHeaders = outcome.headers;
     }
     const who = principal ? { principal } : {};
     if (declaredLengthExceeds(req.headers, route.maxBodyBytes)) return fail(c, requestId, 'ERR_BODY_TOO_LARGE', `declared length over ${route.maxBodyBytes}`, route.config, who);
+
+    let mcpInfo: McpRequestInfo | undefined;
+    if (route.config.protocol === 'mcp') {
+      let body: Uint8Array | undefined = signedBody;
+      if (body === undefined && req.method === 'POST') {
+        const read = await readBody();
+        if (bodyUnreadable) {
+          record(c, { requestId, decision: 'error', reason: 'ERR_CLIENT_CLOSED', status: 499, detail: 'request body not readable', ...routeTag, ...who });
+          return new Response(null, { status: 499 });
+        }
+        if (!read.ok) return fail(c, requestId, read.code, read.detail, route.config, who);
+        body = read.body;
+      }
+      const inspected = await mcp.inspect(req, body, principal);
+      if (!inspected.ok) return fail(c, requestId, inspected.code, inspected.detail, route.config, who);
+      mcpInfo = inspected.value;
+    }
+    // Scopes and step-up per operation (RFC 6750 §3.1, RFC 9470 §3): the route's, plus its MCP tools' and methods'.
+    const oauthRoute = route.authenticate?.oauth;
+    if (oauthRoute && principal?.user) {
+      const problem = oauthRoute.requirementProblem(principal.user, operationRequirement(route.config.auth!.oauth!, mcpInfo?.calls ?? []));
+      if (problem) return fail(c, requestId, problem.code, problem.detail, route.config, { ...who, wire: { challenges: problem.challenges, headers: { ...authHeaders, ...OAUTH_CORS } } });
+    }
 
     const mustSign = signature !== undefined && (signature.signResponse || route.config.auth?.wit?.httpSignature?.signResponses === 'always');
     if (mustSign) {
@@ -246,11 +307,15 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     }
     const upstream = result.response;
     const reason = principal ? 'AUTHENTICATED' : 'PUBLIC_ROUTE';
+    // A session the upstream opened is bound before the caller can use it (mcp-front.ts); a failed write only means
+    // the caller is asked to open a new session.
+    if (mcpInfo) await mcp.settle(req, mcpInfo, principal, upstream).catch(() => {});
     if (signature && mustSign) {
       const version = route.config.auth?.wit?.httpSignature?.version ?? '07';
       const signed = await signedResponse(upstream, { identity: own, request: { method: req.method, url: req.url, headers: req.headers }, requestNonce: signature.nonce, version, requestId });
       if (!signed.ok) return fail(c, requestId, signed.code, signed.detail, route.config, who);
       record(c, { requestId, decision: 'allow', reason, status: upstream.status, upstreamStatus: upstream.status, ...routeTag, ...who });
+      for (const [name, value] of Object.entries(authHeaders ?? {})) signed.response.headers.set(name, value);
       return signed.response;
     }
     record(c, { requestId, decision: 'allow', reason, status: upstream.status, upstreamStatus: upstream.status, ...routeTag, ...who });
@@ -258,6 +323,7 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     // An upstream the gateway authenticated to answers the gateway: its WIT and signature (bound to the gateway's
     // nonce) are not for the caller, who would take them as a failed response signature.
     if (route.config.upstreamAuth) for (const name of ['signature', 'signature-input', 'workload-identity-token']) headers.delete(name);
+    for (const [name, value] of Object.entries(authHeaders ?? {})) headers.set(name, value);
     return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers });
   });
 

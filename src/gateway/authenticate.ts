@@ -46,6 +46,8 @@ import { parseX509Bundle } from '../x509/bundle.ts';
 import { leafTrustDomain, verifyX509Svid, type VerifiedX509Svid } from '../x509/verify-svid.ts';
 import { presentedCertificate } from './client-certificate.ts';
 import { extractCredentials, type Accepts, type Carriage } from './credentials.ts';
+import { oauthRoute, type OAuthPorts, type OAuthRoute } from './oauth.ts';
+import { defaultResource } from '../config/schema.ts';
 import type { AuthErrorCode } from './errors.ts';
 
 export type AuthOutcome =
@@ -54,6 +56,8 @@ export type AuthOutcome =
       principal: Principal;
       /** With an HTTP signature: what it established (its nonce and whether a signed response was asked for). */
       signature?: VerifiedWimseSignature;
+      /** Response fields to add (a fresh `DPoP-Nonce`). */
+      headers?: Record<string, string>;
     }
   | {
       ok: false;
@@ -63,13 +67,18 @@ export type AuthOutcome =
       /** Overrides the code's table status (WPT failures with the -01 carriage are 400). */
       status?: number;
       challenges: string[];
+      /** Further response fields (`DPoP-Nonce`). */
+      headers?: Record<string, string>;
     };
 
 /**
  * Authenticates one request on one route; `path` is the request path as sent (for the target-URI audience);
  * `background` receives work that may outlive the response (a key set refresh; `waitUntil` on Workers).
  */
-export type RouteAuthenticator = (request: Request, path: string, extras?: AuthExtras) => Promise<AuthOutcome>;
+export type RouteAuthenticator = ((request: Request, path: string, extras?: AuthExtras) => Promise<AuthOutcome>) & {
+  /** The route's OAuth side, when it accepts access tokens: per-operation scope and step-up checks, metadata. */
+  oauth?: OAuthRoute;
+};
 
 /** The outcome of reading a signed request's body (bounded by the route's limit). */
 export type BodyRead = { ok: true; body: Uint8Array<ArrayBuffer> | undefined } | { ok: false; code: 'ERR_BODY_TOO_LARGE'; detail: string };
@@ -89,6 +98,8 @@ export interface AuthenticateDeps {
   state: StatePorts;
   /** Epoch milliseconds. */
   now: () => number;
+  /** Access token checking, for routes with `auth.oauth`. */
+  oauth?: OAuthPorts;
 }
 
 /**
@@ -143,11 +154,14 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
       return parsed.ok ? [[name, { origin, bundle: parsed.value }] as const] : [];
     }));
 
+    const oauthConfig = auth.oauth;
+    const oauth = oauthConfig && deps.oauth ? oauthRoute(oauthConfig, oauthConfig.resource ?? defaultResource(deps.publicUrl.href, route.path)!, deps.oauth) : undefined;
     // RFC 9110 §11.6.1: a 401 names every scheme the route accepts. The -01 carriage defines no scheme; `WPT`
-    // (registered by -02) still tells the caller that a workload proof is expected.
+    // (registered by -02) still tells the caller that a workload proof is expected. Bearer / DPoP come first: MCP
+    // clients read only the first challenge (mcp-a2a notes §1.4).
     const wptChallenge = proofs.has('wpt') ? ['WPT'] : [];
     const bearerChallenge = svidConfig ? ['Bearer'] : [];
-    const missingChallenges = [...wptChallenge, ...bearerChallenge];
+    const missingChallenges = [...(oauth?.missingChallenges ?? []), ...wptChallenge, ...bearerChallenge];
     const refuse = (code: AuthErrorCode, detail: string, family: 'wit' | 'wpt' | 'http-sig' | 'jwt-svid' | 'none'): AuthOutcome => {
       switch (family) {
         case 'wit':
@@ -262,7 +276,7 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
       };
     };
 
-    return async (request, path, extras = {}) => {
+    const workloadAuth = async (request: Request, path: string, extras: AuthExtras = {}): Promise<AuthOutcome> => {
       const { background } = extras;
       const presented = extractCredentials(request.headers, accepts);
       if (!presented.ok && presented.code === 'ERR_CREDENTIALS_MISSING' && mtlsConfig) {
@@ -362,7 +376,53 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
       if (!proof.ok) return refuse(proof.code, proof.detail, 'wpt');
       return { ok: true, principal };
     };
+
+    if (!oauth) return workloadAuth;
+    /**
+     * With `auth.oauth`: every credential presented is verified. An access token alone authenticates (unless
+     * `withWorkload`); a workload credential with a token gives a principal holding both (the acting workload and
+     * the user). A -01 WPT binds a Bearer token through `ath`; an HTTP signature covers Authorization (the
+     * verifiers check both), so the token cannot be swapped under the workload's proof.
+     */
+    const authenticate: RouteAuthenticator = async (request, path, extras = {}) => {
+      const tokenPresented = oauth.presents(request);
+      const workloadPresented = presentsWorkload(request.headers, accepts);
+      if (!workloadPresented && oauthConfig!.withWorkload) {
+        if (!tokenPresented) return { ok: false, code: 'ERR_CREDENTIALS_MISSING', detail: 'no credential presented', challenges: missingChallenges };
+        return { ok: false, code: 'ERR_WORKLOAD_CREDENTIAL_MISSING', detail: 'an access token without the workload credential this route also requires', challenges: wptChallenge };
+      }
+      if (!workloadPresented) {
+        // Nothing at the application layer: an mTLS route may still take the client certificate.
+        if (!tokenPresented && mtlsConfig) return workloadAuth(request, path, extras);
+        const user = await oauth.authenticate(request, path, extras.background);
+        if (!user.ok) return user.code === 'ERR_CREDENTIALS_MISSING' ? { ...user, challenges: missingChallenges } : user;
+        const principal: Principal = { credential: 'access-token', issuer: user.user.issuer, expiresAt: user.user.expiresAt, tokenHash: user.user.tokenHash, user: user.user };
+        if (user.user.dpopJkt !== undefined) principal.keyThumbprint = user.user.dpopJkt;
+        return user.headers ? { ok: true, principal, headers: user.headers } : { ok: true, principal };
+      }
+      const signed = accepts.wit?.httpSig === true && (request.headers.has('signature') || request.headers.has('signature-input'));
+      if (tokenPresented && !signed && /^dpop /i.test(request.headers.get('authorization') ?? '')) {
+        // wpt-01 §3.1 binds a Bearer token (ath); a DPoP token beside a WPT would be bound to nothing the WPT covers.
+        return { ok: false, code: 'ERR_OAUTH_REQUEST_INVALID', detail: 'a DPoP token with a WPT: a WPT binds Bearer tokens only (use an HTTP signature with DPoP)', challenges: [] };
+      }
+      const workload = await workloadAuth(request, path, extras);
+      if (!workload.ok || (!tokenPresented && !oauthConfig!.withWorkload)) return workload;
+      const user = await oauth.authenticate(request, path, extras.background);
+      if (!user.ok) return user;
+      const principal: Principal = { ...workload.principal, user: user.user };
+      const outcome: AuthOutcome = { ...workload, principal };
+      if (user.headers) outcome.headers = user.headers;
+      return outcome;
+    };
+    authenticate.oauth = oauth;
+    return authenticate;
   };
+}
+
+/** Whether the request carries a workload credential at the application layer (a WIT, or a WIMSE signature). */
+function presentsWorkload(headers: Headers, accepts: Accepts): boolean {
+  if (!accepts.wit) return false;
+  return headers.has('workload-identity-token') || (accepts.wit.httpSig && (headers.has('signature') || headers.has('signature-input'))) || (accepts.wit.carriage === 'authorization' && /^wpt /i.test(headers.get('authorization') ?? ''));
 }
 
 /**

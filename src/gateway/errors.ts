@@ -17,16 +17,52 @@
  */
 import type { Protocol } from '../config/schema.ts';
 import { CLIENT_CERT_HEADER_ERRORS, X509_ERRORS, type ClientCertHeaderErrorCode, type X509ErrorCode } from '../x509/errors.ts';
-import { HTTP_SIG_PROFILE_ERRORS, JWT_SVID_ERRORS, WIT_ERRORS, WIT_FAILURE_STATUS, WPT_ERRORS, type HttpSigProfileErrorCode, type JwtSvidErrorCode, type WitErrorCode, type WptErrorCode } from '../verify/errors.ts';
+import {
+  ACCESS_TOKEN_ERRORS,
+  DPOP_ERRORS,
+  HTTP_SIG_PROFILE_ERRORS,
+  INTROSPECTION_ERRORS,
+  JWT_SVID_ERRORS,
+  WIT_ERRORS,
+  WIT_FAILURE_STATUS,
+  WPT_ERRORS,
+  type AccessTokenErrorCode,
+  type DpopErrorCode,
+  type HttpSigProfileErrorCode,
+  type IntrospectionErrorCode,
+  type JwtSvidErrorCode,
+  type WitErrorCode,
+  type WptErrorCode,
+} from '../verify/errors.ts';
+import { MCP_JSONRPC_CODES, MCP_REQUEST_ERRORS, type McpRequestErrorCode } from '../protocols/mcp-request.ts';
 
 /** Codes of the gateway's own credential extraction (src/gateway/credentials.ts), beside the verifiers' codes. */
 export type CredentialErrorCode =
   | 'ERR_CREDENTIALS_MISSING' // the route needs authentication and the request carries none of its credentials
   | 'ERR_WIT_MISSING' // a proof (WPT) arrived without a Workload-Identity-Token
   | 'ERR_WPT_MISSING' // a WIT arrived without a proof: a WIT is never a bearer token (workload-creds-02 §5.1)
-  | 'ERR_CLIENT_CERT_MISSING'; // an mTLS-only route, and no client certificate from Cloudflare or a trusted proxy
+  | 'ERR_CLIENT_CERT_MISSING' // an mTLS-only route, and no client certificate from Cloudflare or a trusted proxy
+  | 'ERR_OAUTH_REQUEST_INVALID' // RFC 6750 §3.1 invalid_request: a token in the query, a repeated or malformed Authorization field
+  | 'ERR_DPOP_PROOF_MISSING' // Authorization: DPoP without a DPoP proof (RFC 9449 §7.1)
+  | 'ERR_ACCESS_TOKEN_DPOP_BOUND' // a DPoP-bound token presented as Bearer (RFC 9449 §7.2)
+  | 'ERR_ACCESS_TOKEN_NOT_DPOP_BOUND' // the DPoP scheme with a token bound to no key (RFC 9449 §7.1)
+  | 'ERR_ACCESS_TOKEN_INSUFFICIENT_USER_AUTH' // acr / auth_time do not meet the operation's step-up requirement (RFC 9470 §3)
+  | 'ERR_WORKLOAD_CREDENTIAL_MISSING'; // a route that needs a workload credential AND an access token got only the token
 
-export type AuthErrorCode = CredentialErrorCode | WitErrorCode | WptErrorCode | HttpSigProfileErrorCode | JwtSvidErrorCode | X509ErrorCode | ClientCertHeaderErrorCode;
+export type AuthErrorCode =
+  | CredentialErrorCode
+  | WitErrorCode
+  | WptErrorCode
+  | HttpSigProfileErrorCode
+  | JwtSvidErrorCode
+  | X509ErrorCode
+  | ClientCertHeaderErrorCode
+  | AccessTokenErrorCode
+  | DpopErrorCode
+  | IntrospectionErrorCode;
+
+/** The MCP front's refusals: the request itself (mcp-request.ts) and legacy session binding. */
+export type McpErrorCode = McpRequestErrorCode | 'ERR_MCP_SESSION_FOREIGN' | 'ERR_MCP_SESSION_UNKNOWN';
 
 export type ErrorCode =
   | 'ERR_ROUTE_NOT_FOUND'
@@ -40,13 +76,16 @@ export type ErrorCode =
   | 'ERR_OWN_IDENTITY_UNAVAILABLE'
   | 'ERR_RESPONSE_NOT_SIGNABLE'
   | 'ERR_INTERNAL'
-  | AuthErrorCode;
+  | AuthErrorCode
+  | McpErrorCode;
 
 interface ErrorSpec {
   status: number;
   title: string;
   /** For the audit event: `deny` when the caller's request was refused, `error` when the gateway or upstream failed. */
   decision: 'deny' | 'error';
+  /** On MCP routes, the JSON-RPC error code of the body; default -32000 (JSONRPC_GATEWAY_ERROR). */
+  jsonRpc?: number;
 }
 
 const family = <C extends string>(codes: Record<C, string>, spec: ErrorSpec) =>
@@ -66,6 +105,30 @@ const ERRORS: Record<ErrorCode, ErrorSpec> = {
   ERR_WIT_KEY_SOURCE_FAILED: { status: 503, title: 'Credential check unavailable', decision: 'error' },
   ERR_JWT_SVID_KEY_SOURCE_FAILED: { status: 503, title: 'Credential check unavailable', decision: 'error' },
   ERR_WPT_REPLAY_STORE_FAILED: { status: 503, title: 'Credential check unavailable', decision: 'error' },
+  // OAuth (RFC 6750 §3.1, RFC 9068 §4, RFC 9449 §7, RFC 9470 §3): 401 invalid_token, 403 insufficient_scope, 400
+  // invalid_request; the challenge (oauth.ts) says which.
+  ...family(ACCESS_TOKEN_ERRORS, { status: 401, title: 'Access token rejected', decision: 'deny' }),
+  ERR_ACCESS_TOKEN_INSUFFICIENT_SCOPE: { status: 403, title: 'Insufficient scope', decision: 'deny' },
+  ERR_ACCESS_TOKEN_KEY_SOURCE_FAILED: { status: 503, title: 'Credential check unavailable', decision: 'error' },
+  ERR_ACCESS_TOKEN_INSUFFICIENT_USER_AUTH: { status: 401, title: 'Stronger user authentication required', decision: 'deny' },
+  ERR_ACCESS_TOKEN_DPOP_BOUND: { status: 401, title: 'Access token rejected', decision: 'deny' },
+  ERR_ACCESS_TOKEN_NOT_DPOP_BOUND: { status: 401, title: 'Access token rejected', decision: 'deny' },
+  ...family(INTROSPECTION_ERRORS, { status: 401, title: 'Access token rejected', decision: 'deny' }),
+  // The authorization server could not be asked, or answered nonsense: fail closed, and not the caller's fault.
+  ERR_INTROSPECTION_FAILED: { status: 503, title: 'Credential check unavailable', decision: 'error' },
+  ERR_INTROSPECTION_RESPONSE_INVALID: { status: 503, title: 'Credential check unavailable', decision: 'error' },
+  ...family(DPOP_ERRORS, { status: 401, title: 'DPoP proof rejected', decision: 'deny' }),
+  ERR_DPOP_REPLAY_STORE_FAILED: { status: 503, title: 'Credential check unavailable', decision: 'error' },
+  ERR_DPOP_PROOF_MISSING: { status: 401, title: 'DPoP proof missing', decision: 'deny' },
+  ERR_OAUTH_REQUEST_INVALID: { status: 400, title: 'Malformed credentials', decision: 'deny' },
+  ERR_WORKLOAD_CREDENTIAL_MISSING: { status: 401, title: 'Workload credential required', decision: 'deny' },
+  // MCP front: a malformed request or header/body disagreement (2026-07-28 transports: 400, -32020 HeaderMismatch).
+  ...Object.fromEntries(Object.keys(MCP_REQUEST_ERRORS).map((code) => [code, { status: 400, title: 'Invalid MCP request', decision: 'deny', jsonRpc: MCP_JSONRPC_CODES[code as McpRequestErrorCode] }])) as Record<McpRequestErrorCode, ErrorSpec>,
+  // A legacy session opened by another principal: refused without saying whose it is.
+  ERR_MCP_SESSION_FOREIGN: { status: 403, title: 'Session belongs to another caller', decision: 'deny' },
+  // A session the gateway never saw opened (or whose binding expired): 404 makes MCP clients start a new session
+  // (2025-11-25 transports), with the SDK's "Session not found" JSON-RPC code.
+  ERR_MCP_SESSION_UNKNOWN: { status: 404, title: 'Session not found', decision: 'deny', jsonRpc: -32001 },
   ERR_CREDENTIALS_MISSING: { status: 401, title: 'Authentication required', decision: 'deny' },
   ERR_WIT_MISSING: { status: WIT_FAILURE_STATUS, title: 'Workload identity token missing', decision: 'deny' },
   ERR_WPT_MISSING: { status: 401, title: 'Workload proof token missing', decision: 'deny' },
@@ -98,6 +161,8 @@ export interface ErrorOptions {
   status?: number;
   /** `WWW-Authenticate` challenges, e.g. `WPT`, `Bearer error="invalid_token"`; sent as one comma-separated field. */
   challenges?: readonly string[];
+  /** Further response fields (`DPoP-Nonce`, CORS exposure of the challenge). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export function errorResponse(code: ErrorCode, requestId: string, protocol?: Protocol, options: ErrorOptions = {}): Response {
@@ -105,10 +170,11 @@ export function errorResponse(code: ErrorCode, requestId: string, protocol?: Pro
   const status = options.status ?? ERRORS[code].status;
   const headers = new Headers({ 'x-request-id': requestId, 'cache-control': 'no-store' });
   if (options.challenges && options.challenges.length > 0) headers.set('www-authenticate', options.challenges.join(', '));
+  for (const [name, value] of Object.entries(options.headers ?? {})) headers.set(name, value);
   let body: string;
   if (protocol === 'mcp') {
     headers.set('content-type', 'application/json');
-    body = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: JSONRPC_GATEWAY_ERROR, message: title, data: { status, code, requestId } } });
+    body = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: ERRORS[code].jsonRpc ?? JSONRPC_GATEWAY_ERROR, message: title, data: { status, code, requestId } } });
   } else {
     headers.set('content-type', 'application/problem+json');
     body = JSON.stringify({ type: 'about:blank', title, status, code, requestId });

@@ -2,4 +2,4 @@
 export { parseWorkloadId, sameWorkloadId, workloadOrigin, MAX_WORKLOAD_ID_OCTETS } from './workload-id.ts';
 export type { WorkloadId, WorkloadIdError, WorkloadIdScheme } from './workload-id.ts';
 export { checkTrustDomainName, isTrustDomainName, MAX_SPIFFE_TRUST_DOMAIN_OCTETS } from './trust-domain.ts';
-export type { Principal } from './principal.ts';
+export type { Principal, UserPrincipal } from './principal.ts';

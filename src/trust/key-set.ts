@@ -7,6 +7,8 @@
  * and nothing when there are several (no guessing). Eligible for a purpose: in a plain JWK Set `use` absent or
  * `sig`; in a SPIFFE bundle `use` is required and must be the credential's own (`wit-svid` for WITs, WIT-SVID.md;
  * `jwt-svid` for JWT-SVIDs, JWT-SVID §5); `sig` is accepted there too, for WIMSE issuers that publish plain keys.
+ * `access-token` (an authorization server's token signing keys, RFC 9068 §4): `use` absent or `sig` only (RFC 7517
+ * §4.2); an `enc` key never reaches the index (trustAnchorJwk refuses that `use`, so the key is skipped).
  *
  * Fetched sets are data, not config: a key this project cannot use (unknown `kty` or curve, short RSA modulus,
  * private members, another `use`) is skipped, as RFC 7517 §5 and the bundle spec ask ("MUST ignore the entire
@@ -24,7 +26,7 @@ import { jwkThumbprint } from '../crypto/thumbprint.ts';
 import { MAX_TRUST_DOMAIN_KEYS } from '../limits.ts';
 import { fail, ok, type Result } from '../result.ts';
 
-export type KeyPurpose = 'wit' | 'jwt-svid';
+export type KeyPurpose = 'wit' | 'jwt-svid' | 'access-token';
 export type KeySetFormat = 'jwks' | 'spiffe-bundle';
 
 /** A trust anchor key: public members, `kid` and `alg` only, frozen; with its RFC 7638 thumbprint. */
@@ -57,7 +59,7 @@ export interface ParsedKeySet {
   refreshHintSeconds?: number;
 }
 
-const PURPOSE_USE: Record<KeyPurpose, string> = { wit: 'wit-svid', 'jwt-svid': 'jwt-svid' };
+const PURPOSE_USE: Record<KeyPurpose, string> = { wit: 'wit-svid', 'jwt-svid': 'jwt-svid', 'access-token': 'sig' };
 const SPIFFE_USES = new Set(['wit-svid', 'jwt-svid', 'sig']);
 
 /** Parses the text of a JWK Set or SPIFFE bundle. Fails only when the document itself is unusable. */
@@ -121,7 +123,7 @@ export async function buildKeySet(keys: readonly JWK[], format: KeySetFormat): P
     }),
   );
   const indexes = new Map<KeyPurpose, Index>();
-  for (const purpose of ['wit', 'jwt-svid'] as const) {
+  for (const purpose of ['wit', 'jwt-svid', 'access-token'] as const) {
     const eligible = trustKeys.filter(([k]) => eligibleFor(k.use, purpose, format));
     const byKid = new Map<string, TrustKey>();
     for (const [k, key] of eligible) if (typeof k.kid === 'string' && counts.get(k.kid) === 1) byKid.set(k.kid, key);

@@ -201,3 +201,28 @@ export const DPOP_ERRORS = {
 } as const;
 
 export type DpopErrorCode = keyof typeof DPOP_ERRORS;
+
+/**
+ * OAuth 2.0 token introspection (RFC 7662; RFC 9701 signed answers) of opaque access tokens, beside the
+ * ACCESS_TOKEN_ERRORS codes the introspection verifier shares with the JWT one where the check is the same (aud,
+ * exp, iat, nbf, scope, sub, client_id, jti, acr/auth_time, cnf; verify/introspection.ts, gateway/introspect.ts).
+ * ERR_ACCESS_TOKEN_INACTIVE and ERR_INTROSPECTION_TOKEN_TYPE_MISMATCH are answered 401 `error="invalid_token"` (RFC
+ * 6750 §3.1); the other two are failures upstream of the trust decision: the gateway answers 503 and never lets the
+ * request through (fail closed). See INTROSPECTION_ERROR_STATUS.
+ */
+export const INTROSPECTION_ERRORS = {
+  ERR_ACCESS_TOKEN_INACTIVE: 'the authorization server answered active false, or no active member (RFC 7662 §2.2: the token is not usable here)',
+  ERR_INTROSPECTION_FAILED: 'no usable answer: no endpoint or client secret, the AS unreachable, too slow, redirecting, not 200, another content type, over MAX_INTROSPECTION_RESPONSE_BYTES, or not JSON (RFC 7662 §2.3)',
+  ERR_INTROSPECTION_RESPONSE_INVALID: 'the answer is malformed (not an object, active not a boolean), or an RFC 9701 JWT answer fails its checks: shape, typ, alg, crit, kid, key, signature, iss, aud, iat, exp, token_introspection (RFC 9701 §5)',
+  ERR_INTROSPECTION_TOKEN_TYPE_MISMATCH: 'token_type is not DPoP (or the answer binds no cnf.jkt) for a token presented with DPoP, or is DPoP (or cnf.jkt is present) for a token presented as Bearer (RFC 9449 §6.2, §7.1, §7.2)',
+} as const;
+
+export type IntrospectionErrorCode = keyof typeof INTROSPECTION_ERRORS;
+
+/** HTTP status the gateway answers for each introspection code (401 with `WWW-Authenticate`, or 503, fail closed). */
+export const INTROSPECTION_ERROR_STATUS: Readonly<Record<IntrospectionErrorCode, 401 | 503>> = {
+  ERR_ACCESS_TOKEN_INACTIVE: 401,
+  ERR_INTROSPECTION_FAILED: 503,
+  ERR_INTROSPECTION_RESPONSE_INVALID: 503,
+  ERR_INTROSPECTION_TOKEN_TYPE_MISMATCH: 401,
+};

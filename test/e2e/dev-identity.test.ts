@@ -18,7 +18,7 @@ describe('dev stack gateway identity', () => {
   it('is a WIT for the gateway from the dev issuer, a day long, in PORTCULLIS_IDENTITY, and loads as the gateway loads it', async () => {
     const dev = await devGatewayConfig({ port: 8787, upstreamPort: 8788, devDir });
     expect(dev.config.identity).toEqual({ workloadId: DEV_GATEWAY_ID, env: 'PORTCULLIS_IDENTITY' });
-    expect(Object.keys(dev.env)).toEqual(['PORTCULLIS_IDENTITY']);
+    expect(Object.keys(dev.env).sort()).toEqual(['PORTCULLIS_DEV_AS_SECRET', 'PORTCULLIS_IDENTITY']);
     expect(dev.json).not.toContain(dev.env.PORTCULLIS_IDENTITY!); // never written with the config
     const { wit } = JSON.parse(dev.env.PORTCULLIS_IDENTITY!) as { wit: string };
 

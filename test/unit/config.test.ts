@@ -36,7 +36,7 @@ describe('GatewayConfig', () => {
   it('refuses public routes that also carry auth, and auth blocks naming no credential', () => {
     expect(problems({ ...valid, routes: [{ ...route, auth: {} }] }).map((p) => p.path)).toEqual(['routes[0].public', 'routes[0].auth']);
     const { public: _, ...closed } = route;
-    expect(problems({ ...valid, routes: [{ ...closed, auth: {} }] })).toEqual([{ path: 'routes[0].auth', message: 'names no credential: add "wit", "jwtSvid" and/or "mtls"' }]);
+    expect(problems({ ...valid, routes: [{ ...closed, auth: {} }] })).toEqual([{ path: 'routes[0].auth', message: 'names no credential: add "wit", "jwtSvid", "mtls" and/or "oauth"' }]);
   });
 
   it('lists every problem at once, by path', () => {

@@ -41,10 +41,10 @@ beforeAll(async () => {
       { path: '/legacy', protocol: 'http', upstream: 'http://up.internal/', auth: { wit: { trustDomains: [TD], carriage: 'header' } } },
       { path: '/other', protocol: 'http', upstream: 'http://up.internal/', auth: { wit: { trustDomains: [OTHER_TD] } } },
       { path: '/svid', protocol: 'http', upstream: 'http://up.internal/', auth: { jwtSvid: { trustDomains: [TD] } } },
-      { path: '/both', protocol: 'mcp', upstream: 'http://up.internal/', auth: { wit: { trustDomains: [TD] }, jwtSvid: { trustDomains: [TD], audience: 'spiffe://dev.test/gateway' } } },
+      { path: '/both', protocol: 'http', upstream: 'http://up.internal/', auth: { wit: { trustDomains: [TD] }, jwtSvid: { trustDomains: [TD], audience: 'spiffe://dev.test/gateway' } } },
       { path: '/open', protocol: 'http', upstream: 'http://up.internal/', public: true },
       { path: '/sig', protocol: 'http', upstream: 'http://up.internal/', auth: { wit: { trustDomains: [TD], proofs: ['http-sig'] } }, limits: { maxBodyBytes: 64 } },
-      { path: '/either', protocol: 'mcp', upstream: 'http://up.internal/', auth: { wit: { trustDomains: [TD], proofs: ['wpt', 'http-sig'] } } },
+      { path: '/either', protocol: 'http', upstream: 'http://up.internal/', auth: { wit: { trustDomains: [TD], proofs: ['wpt', 'http-sig'] } } },
     ],
   };
 });
@@ -97,7 +97,7 @@ async function wpt(witToken: string, aud = `${PUBLIC}/api`, extra: Partial<Param
 function request(path: string, fields: Array<[string, string]>, init: RequestInit = {}) {
   const headers = new Headers();
   for (const [name, value] of fields) headers.append(name, value);
-  return new Request(`http://127.0.0.1${path}`, { method: 'POST', body: '{}', ...init, headers });
+  return new Request(`http://127.0.0.1${path}`, { method: 'POST', body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}', ...init, headers });
 }
 
 const wimse = (witToken: string, proof: string): Array<[string, string]> => [['workload-identity-token', witToken], ['authorization', `WPT ${proof}`]];

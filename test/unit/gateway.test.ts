@@ -5,7 +5,7 @@ const base: GatewayConfigInput = {
   publicUrl: 'https://gw.example',
   limits: { maxBodyBytes: 16, upstreamTimeoutMs: 50, maxHeaderCount: 20 },
   routes: [
-    { path: '/mcp', protocol: 'mcp', upstream: 'http://up.internal/mcp', public: true },
+    { path: '/mcp', protocol: 'mcp', upstream: 'http://up.internal/mcp', public: true, limits: { maxBodyBytes: 256 } },
     { path: '/api', protocol: 'http', upstream: 'http://up.internal/', public: true },
     { path: '/svc', protocol: 'a2a', upstream: { service: 'AGENT' }, public: true },
   ],
@@ -36,7 +36,7 @@ function gateway(up = upstream(), services = {}) {
 describe('gateway pipeline (in-process)', () => {
   it('proxies to the upstream URL below the mount and records an allow event', async () => {
     const { gw, audit, up } = gateway();
-    const res = await gw.fetch(new Request('http://127.0.0.1/mcp/x?y=1', { method: 'POST', body: '{}', headers: { authorization: 'Bearer s3cr3t' } }), { clientAddress: '10.1.1.1' });
+    const res = await gw.fetch(new Request('http://127.0.0.1/mcp/x?y=1', { method: 'POST', body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}', headers: { authorization: 'Bearer s3cr3t' } }), { clientAddress: '10.1.1.1' });
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('ok');
     expect(up.seen[0]?.url).toBe('http://up.internal/mcp/x?y=1');
@@ -184,7 +184,7 @@ describe('gateway pipeline (in-process)', () => {
 
   it('passes upstream redirects and error statuses through unchanged', async () => {
     const { gw } = gateway(upstream(() => new Response('{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"nope"}}', { status: 404, headers: { 'content-type': 'application/json' } })));
-    const res = await gw.fetch(new Request('http://127.0.0.1/mcp', { method: 'POST', body: '{}' }));
+    const res = await gw.fetch(new Request('http://127.0.0.1/mcp', { method: 'POST', body: '{"jsonrpc":"2.0","id":1,"method":"nope"}' }));
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ error: { code: -32601 } });
     const { gw: gw2 } = gateway(upstream(() => new Response(null, { status: 302, headers: { location: 'http://elsewhere/' } })));

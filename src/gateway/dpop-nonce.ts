@@ -1,0 +1,73 @@
+/**
+ * Server-issued DPoP nonces for resource requests (RFC 9449 §9: the resource server supplies `DPoP-Nonce`, and a
+ * proof must then carry the nonce; §8 describes the same at the authorization server).
+ *
+ * A nonce is HMAC-SHA-256(secret, period number), base64url, where a period is DPOP_NONCE_PERIOD_MS: the nonce of
+ * the current period and of the previous one are accepted, so no per-nonce state is kept and every isolate that
+ * holds the secret issues and accepts the same nonces. The secret is 32 random bytes kept in `state.cache` (shared
+ * across isolates on Workers); an isolate reads it once. Two isolates that start at the same moment may each write
+ * one; each reads the stored value back after writing, so they converge on the last write, and a client that got a
+ * nonce from the loser is simply asked again (`use_dpop_nonce`) — the protocol's own recovery path.
+ *
+ * Does NOT: make a nonce single-use (the proof's `jti` is, through the replay store), or bind a nonce to a client.
+ */
+import { base64urlDecode, base64urlEncode } from '../crypto/base64url.ts';
+import { DPOP_NONCE_PERIOD_MS } from '../limits.ts';
+import type { Cache } from '../state/ports.ts';
+
+export interface DpopNonces {
+  /** The nonce to hand out now (`DPoP-Nonce`). */
+  current(): Promise<string>;
+  /** The nonces a proof may carry now: the current and the previous period's. */
+  accepted(): Promise<string[]>;
+}
+
+const SECRET_KEY = 'dpop-nonce-secret:v1';
+/** The secret outlives any period many times over; a lost secret only costs one use_dpop_nonce round trip. */
+const SECRET_TTL_MS = 30 * 24 * 60 * 60_000;
+
+export function dpopNonces(cache: Cache, now: () => number, periodMs: number = DPOP_NONCE_PERIOD_MS): DpopNonces {
+  let key: Promise<CryptoKey> | undefined;
+  const memo = new Map<number, Promise<string>>();
+
+  const loadKey = async (): Promise<CryptoKey> => {
+    let stored = await cache.get<string>(SECRET_KEY).catch(() => undefined);
+    let raw = typeof stored === 'string' ? base64urlDecode(stored) : undefined;
+    if (!raw || raw.length !== 32) {
+      const fresh = crypto.getRandomValues(new Uint8Array(32));
+      await cache.set(SECRET_KEY, base64urlEncode(fresh), SECRET_TTL_MS).catch(() => {});
+      stored = await cache.get<string>(SECRET_KEY).catch(() => undefined);
+      const readBack = typeof stored === 'string' ? base64urlDecode(stored) : undefined;
+      raw = readBack && readBack.length === 32 ? readBack : fresh;
+    }
+    return crypto.subtle.importKey('raw', raw as Uint8Array<ArrayBuffer>, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  };
+
+  const nonceFor = (period: number): Promise<string> => {
+    let found = memo.get(period);
+    if (!found) {
+      found = (async () => {
+        key ??= loadKey().catch((error: unknown) => {
+          key = undefined; // retry on the next request rather than keep a failed load
+          throw error;
+        });
+        const mac = await crypto.subtle.sign('HMAC', await key, new TextEncoder().encode(`dpop-nonce:${period}`));
+        return base64urlEncode(new Uint8Array(mac));
+      })();
+      memo.set(period, found);
+      // Keep only the periods that can still be accepted.
+      for (const p of memo.keys()) if (p < period - 1) memo.delete(p);
+      found.catch(() => memo.delete(period));
+    }
+    return found;
+  };
+
+  const period = () => Math.floor(now() / periodMs);
+  return {
+    current: () => nonceFor(period()),
+    accepted: async () => {
+      const p = period();
+      return Promise.all([nonceFor(p), nonceFor(p - 1)]);
+    },
+  };
+}
