@@ -1,7 +1,8 @@
 /**
  * A bounded cache of imported public verification keys (DESIGN principle 6: nothing slow on the hot path).
  *
- * Keyed by (JWS algorithm, RFC 7638 thumbprint). Only the public members of a JWK are ever imported, so a
+ * Keyed by (JWS algorithm, the key's required public members as JSON: what its RFC 7638 thumbprint hashes), so a
+ * lookup costs no digest; the thumbprint is computed once, on import. Only the public members of a JWK are ever imported, so a
  * JWK that carries private members can neither poison the cache with a private CryptoKey nor get one back.
  * `alg` is part of the key because one RSA key imports differently for RS256 and PS256. Concurrent imports
  * of one key share one promise; a failed import is not cached. Least recently used entries are evicted past
@@ -28,15 +29,13 @@ export class KeyImportCache {
   }
 
   /**
-   * Imports the public part of `jwk` for verifying with `alg`, or returns the cached CryptoKey. Throws when the
-   * key is unusable for `alg` (wrong type or curve, bad coordinates); callers map that to their own error code.
-   * `knownThumbprint`: the key's RFC 7638 thumbprint when the caller computed it from this very JWK earlier
-   * (a VerifiedWit's confirmationThumbprint); saves the digest that the lookup costs otherwise.
+   * Imports the public part of `jwk` for verifying with `alg`, or returns the cached CryptoKey with the key's
+   * RFC 7638 thumbprint. Throws when the key is unusable for `alg` (wrong type or curve, bad coordinates, missing
+   * members); callers map that to their own error code.
    */
-  async importPublic(jwk: JWK, alg: string, knownThumbprint?: string): Promise<ImportedKey> {
+  async importPublic(jwk: JWK, alg: string): Promise<ImportedKey> {
     const pub = publicJwk(jwk);
-    const thumbprint = knownThumbprint ?? (await jwkThumbprint(pub));
-    const id = `${alg}\u0000${thumbprint}`;
+    const id = `${alg}\u0000${JSON.stringify(pub)}`;
     const hit = this.#entries.get(id);
     if (hit) {
       this.#entries.delete(id); // refresh recency
@@ -46,7 +45,7 @@ export class KeyImportCache {
     const pending = (async (): Promise<ImportedKey> => {
       const key = await importJWK(pub, alg);
       if (key instanceof Uint8Array) throw new TypeError('symmetric keys are never imported');
-      return { key, thumbprint };
+      return { key, thumbprint: await jwkThumbprint(pub) };
     })();
     this.#entries.set(id, pending);
     pending.catch(() => {

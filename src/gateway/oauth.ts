@@ -251,6 +251,7 @@ export function oauthRoute(config: OAuthRouteConfig, resource: string, ports: OA
           method: request.method,
           url: `${new URL(resource).origin}${path}`,
           accessToken: presented.token,
+          accessTokenHash: token.tokenHash,
           expectedJkt: token.cnfJkt,
           ...(nonce ? { nonce } : {}),
           replay: ports.replay,

@@ -20,10 +20,11 @@
  *  13. `iat` is a NumericDate, at most `maxAgeSeconds + skew` old and at most `skew` in the future    (step 11)
  *  14. when `ctx.nonce` is given: `nonce` is present (else ERR_DPOP_NONCE_REQUIRED) and equals one of
  *      them (else ERR_DPOP_NONCE_INVALID)                                                             (step 10)
- *  15. when `ctx.accessToken` is given: `ath` equals base64url(SHA-256(ASCII of the token)); absent is
+ *  15. when `ctx.accessToken` is given: `ath` equals base64url(SHA-256(ASCII of the token)) (or the caller's
+ *      `accessTokenHash` of it); absent is
  *      refused. Without an access token `ath` is not looked at (the token endpoint, §5)              (step 12)
  *  16. when `ctx.expectedJkt` is given: the RFC 7638 SHA-256 thumbprint of `jwk` equals it           (step 12)
- *  17. `jti` is unused: `replay.checkAndSet(('dpop', jkt, hash(jti)), until iat + maxAge + skew, jkt)`,
+ *  17. `jti` is unused: `replay.checkAndSet(('dpop', jkt, jti or its hash), until iat + maxAge + skew, jkt)`,
  *      charged to the key's quota. Last, so a proof that fails any other check never burns a `jti`  (§11.1)
  *
  * Does NOT do:
@@ -69,6 +70,8 @@ export interface DpopContext {
   url: string;
   /** The access token presented with the request (`Authorization: DPoP …`), for `ath`. */
   accessToken?: string;
+  /** base64url(SHA-256(accessToken)) when the caller has it already (a verified token's `tokenHash`): saves a digest. */
+  accessTokenHash?: string;
   /** The access token's `cnf.jkt`, to bind the proof key to the token. */
   expectedJkt?: string;
   /** The nonce(s) the server currently accepts, when it requires one. */
@@ -92,6 +95,8 @@ export interface VerifiedDpopProof {
 }
 
 const UNRESERVED = /[A-Za-z0-9\-._~]/;
+/** A jti that may enter a replay key unhashed: base64url-ish, at most 64 characters (never `:`). */
+const SHORT_JTI = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * Normalises an http(s) URI for the `htu` comparison (RFC 9449 §4.3 step 9; RFC 3986 §6.2.2, §6.2.3): scheme and
@@ -185,14 +190,16 @@ export async function verifyDpopProof(proof: string, ctx: DpopContext): Promise<
   // 15. ath
   if (ctx.accessToken !== undefined) {
     if (claims.ath === undefined) return fail('ERR_DPOP_ATH_MISMATCH', 'ath is absent but the request carries an access token');
-    if (claims.ath !== (await sha256b64url(ctx.accessToken))) return fail('ERR_DPOP_ATH_MISMATCH', 'ath is not the hash of the presented access token');
+    if (claims.ath !== (ctx.accessTokenHash ?? (await sha256b64url(ctx.accessToken)))) return fail('ERR_DPOP_ATH_MISMATCH', 'ath is not the hash of the presented access token');
   }
   // 16. key binding
   if (ctx.expectedJkt !== undefined && jkt !== ctx.expectedJkt) return fail('ERR_DPOP_KEY_MISMATCH', 'the proof key is not the key the access token is bound to');
   // 17. replay, last
   // Keyed by (key, jti) and partitioned by key, so a client minting proofs uses up its own quota (state/ports.ts).
-  // The jti enters as its hash (§11.1: "store only a hash"); the thumbprint is fixed-length base64url.
-  const replayKey = `dpop-jti:${jkt}:${await sha256b64url(jti)}`;
+  // §11.1: reject overlong jti values or store only a hash. A short base64url jti (what clients send: 96+ random
+  // bits, or a UUID without its dashes) enters as it is, anything else as its hash; the prefixes keep the two
+  // apart. The thumbprint is fixed-length base64url.
+  const replayKey = `dpop-jti:${jkt}:${SHORT_JTI.test(jti) ? `r.${jti}` : `h.${await sha256b64url(jti)}`}`;
   const ttlMs = Math.max(1, Math.ceil((iat + maxAge + skew) * 1000 - nowMs));
   let fresh: boolean;
   try {

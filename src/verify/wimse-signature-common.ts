@@ -131,7 +131,7 @@ export async function verifyWithWitKey(wit: VerifiedWit, message: HttpSigMessage
   if (!isAsymmetricJwsAlgorithm(alg)) return fail('ERR_HTTPSIG_SIGNATURE_INVALID', 'the WIT\'s cnf.jwk.alg is not a signature algorithm');
   let key: CryptoKey;
   try {
-    key = (await (keyCache ?? sharedKeyImportCache()).importPublic(wit.confirmationKey, alg, wit.confirmationThumbprint)).key;
+    key = (await (keyCache ?? sharedKeyImportCache()).importPublic(wit.confirmationKey, alg)).key;
   } catch {
     return fail('ERR_HTTPSIG_SIGNATURE_INVALID', `the WIT's confirmation key does not import for ${alg}`);
   }

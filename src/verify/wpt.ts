@@ -143,7 +143,7 @@ export async function verifyWpt(token: string, ctx: WptContext): Promise<Result<
   // 6. signature with the WIT's confirmation key
   let key: CryptoKey;
   try {
-    key = (await cache.importPublic(wit.confirmationKey, alg, wit.confirmationThumbprint)).key;
+    key = (await cache.importPublic(wit.confirmationKey, alg)).key;
   } catch {
     return fail('ERR_WPT_SIGNATURE_INVALID', `the WIT's confirmation key does not import for ${alg}`);
   }

@@ -80,10 +80,28 @@ describe('verifyDpopProof: valid proofs', () => {
     const value = expectOk(await verifyDpopProof(await proof(es, c), ctx({ replay })));
     expect(calls).toHaveLength(1);
     const [key, ttl, partition] = calls[0]!;
-    expect(key).toBe(`dpop-jti:${value.jkt}:${await sha256b64url(c.jti as string)}`);
+    expect(key).toBe(`dpop-jti:${value.jkt}:h.${await sha256b64url(c.jti as string)}`);
     expect(key.length).toBeLessThanOrEqual(MAX_STATE_KEY_LENGTH);
     expect(ttl).toBe((60 + 60 - 30) * 1000);
     expect(partition).toBe(`dpop-jkt:${value.jkt}`);
+  });
+
+  it('keys a short base64url jti as it is (no digest), apart from hashed ones', async () => {
+    const calls: string[] = [];
+    const replay: ReplayStore = { checkAndSet: async (key) => (calls.push(key), true) };
+    const value = expectOk(await verifyDpopProof(await proof(es, claims({ jti: 'e1j3V_bKic8-LAEB' })), ctx({ replay })));
+    expect(calls).toEqual([`dpop-jti:${value.jkt}:r.e1j3V_bKic8-LAEB`]);
+    // A jti outside the short base64url alphabet is hashed, so a raw jti can never equal a hashed one's key.
+    expectOk(await verifyDpopProof(await proof(es, claims({ jti: 'has:colon' })), ctx({ replay })));
+    expect(calls[1]).toBe(`dpop-jti:${value.jkt}:h.${await sha256b64url('has:colon')}`);
+  });
+
+  it('takes the caller\'s hash of the access token for ath, and refuses a proof whose ath differs from it', async () => {
+    const token = 'Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU';
+    const c = claims({ ath: await sha256b64url(token) });
+    expectOk(await verifyDpopProof(await proof(es, c), ctx({ accessToken: token, accessTokenHash: await sha256b64url(token) })));
+    const wrong = await verifyDpopProof(await proof(es, claims({ ath: await sha256b64url(token) })), ctx({ accessToken: token, accessTokenHash: await sha256b64url('another token') }));
+    expect(wrong.ok ? undefined : wrong.code).toBe('ERR_DPOP_ATH_MISMATCH');
   });
 });
 
