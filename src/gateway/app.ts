@@ -30,12 +30,10 @@ import { authorizationServerKeys } from '../trust/authorization-server-keys.ts';
 import { dpopNonces } from './dpop-nonce.ts';
 import { introspector } from './introspect.ts';
 import { mcpFront } from './mcp-front.ts';
+import { isPreflight, OAUTH_CORS, preflightResponse } from './cors.ts';
 import type { McpRequestInfo } from '../protocols/mcp-request.ts';
 import { operationRequirement, type OAuthPorts } from './oauth.ts';
-import { resourceMetadata, serveResourceMetadata, type ResourceMetadata } from './resource-metadata.ts';
-
-/** Browser clients read the challenges and a fresh DPoP nonce of an OAuth refusal (RFC 9449 §8, §9; MCP authorization). */
-const OAUTH_CORS = { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'WWW-Authenticate, DPoP-Nonce' };
+import { resourceMetadata, serveResourceMetadata, WELL_KNOWN_PRM, type ResourceMetadata } from './resource-metadata.ts';
 
 /** Something with a fetch method: a Workers service binding, or any in-process handler. */
 export interface ServiceBinding {
@@ -136,7 +134,8 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     const o = route.authenticate?.oauth;
     if (o) metadata.set(new URL(o.metadataUrl).pathname, resourceMetadata(route.config.auth!.oauth!, o.resource));
   }
-  const mcp = mcpFront(state.cache);
+  // One MCP front per route: a session id is bound within the route whose upstream opened it.
+  const mcpFronts = new Map(config.routes.filter((r) => r.protocol === 'mcp').map((r, i) => [r, mcpFront(state.cache, r.path.length <= 128 ? r.path : `route-${i}`)] as const));
 
   const app = new Hono<{ Bindings: ConnectionInfo | undefined; Variables: { requestId: string; started: number; path: string } }>();
 
@@ -181,13 +180,15 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
   });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }, 200, { 'cache-control': 'no-store', 'x-request-id': c.get('requestId') }));
-  if (metadata.size > 0) {
-    app.use(async (c, next) => {
-      const doc = metadata.get(c.get('path'));
-      if (doc) return serveResourceMetadata(c.req.raw, doc, c.get('requestId'));
-      await next();
-    });
-  }
+  // RFC 9728 metadata of the OAuth routes. Another protected resource's metadata (from an upstream behind a "/"
+  // route) would name the wrong authorization servers: the gateway alone answers below this prefix.
+  app.use(async (c, next) => {
+    const path = c.get('path');
+    const doc = metadata.get(path);
+    if (doc) return serveResourceMetadata(c.req.raw, doc, c.get('requestId'));
+    if (path === WELL_KNOWN_PRM || path.startsWith(`${WELL_KNOWN_PRM}/`)) return fail(c, c.get('requestId'), 'ERR_ROUTE_NOT_FOUND', 'no protected resource metadata at this path');
+    await next();
+  });
 
   app.all('*', async (c) => {
     const requestId = c.get('requestId');
@@ -198,6 +199,9 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     const routeTag = { route: route.config.path, protocol: route.config.protocol };
     const target = upstreamUrl(route.base, found.rest, searchOf(req.url));
     if (!target) return fail(c, requestId, 'ERR_PATH_INVALID', 'encoded separator or control character in the path', route.config);
+    const oauthRoute = route.authenticate?.oauth;
+    // A browser asks before sending Authorization; the preflight carries no credential, so it is answered here.
+    if (oauthRoute && isPreflight(req)) return preflightResponse(req, route.config.protocol === 'mcp' ? 'GET, POST, DELETE' : 'GET, HEAD, POST, PUT, PATCH, DELETE', requestId);
 
     // Authentication (config validation guarantees: no auth block means `public: true`). Revocation and
     // authorization stages come here next.
@@ -257,12 +261,11 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
         if (!read.ok) return fail(c, requestId, read.code, read.detail, route.config, who);
         body = read.body;
       }
-      const inspected = await mcp.inspect(req, body, principal);
+      const inspected = await mcpFronts.get(route.config)!.inspect(req, body, principal);
       if (!inspected.ok) return fail(c, requestId, inspected.code, inspected.detail, route.config, who);
       mcpInfo = inspected.value;
     }
     // Scopes and step-up per operation (RFC 6750 §3.1, RFC 9470 §3): the route's, plus its MCP tools' and methods'.
-    const oauthRoute = route.authenticate?.oauth;
     if (oauthRoute && principal?.user) {
       const problem = oauthRoute.requirementProblem(principal.user, operationRequirement(route.config.auth!.oauth!, mcpInfo?.calls ?? []));
       if (problem) return fail(c, requestId, problem.code, problem.detail, route.config, { ...who, wire: { challenges: problem.challenges, headers: { ...authHeaders, ...OAUTH_CORS } } });
@@ -309,7 +312,7 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     const reason = principal ? 'AUTHENTICATED' : 'PUBLIC_ROUTE';
     // A session the upstream opened is bound before the caller can use it (mcp-front.ts); a failed write only means
     // the caller is asked to open a new session.
-    if (mcpInfo) await mcp.settle(req, mcpInfo, principal, upstream).catch(() => {});
+    if (mcpInfo) await mcpFronts.get(route.config)!.settle(req, mcpInfo, principal, upstream).catch(() => {});
     if (signature && mustSign) {
       const version = route.config.auth?.wit?.httpSignature?.version ?? '07';
       const signed = await signedResponse(upstream, { identity: own, request: { method: req.method, url: req.url, headers: req.headers }, requestNonce: signature.nonce, version, requestId });
@@ -323,6 +326,11 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     // An upstream the gateway authenticated to answers the gateway: its WIT and signature (bound to the gateway's
     // nonce) are not for the caller, who would take them as a failed response signature.
     if (route.config.upstreamAuth) for (const name of ['signature', 'signature-input', 'workload-identity-token']) headers.delete(name);
+    if (oauthRoute) {
+      // The upstream's own challenges name its authorization server, not the one this route's callers use.
+      headers.delete('www-authenticate');
+      for (const [name, value] of Object.entries(OAUTH_CORS)) headers.set(name, value);
+    }
     for (const [name, value] of Object.entries(authHeaders ?? {})) headers.set(name, value);
     return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers });
   });

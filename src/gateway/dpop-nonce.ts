@@ -26,18 +26,32 @@ const SECRET_KEY = 'dpop-nonce-secret:v1';
 /** The secret outlives any period many times over; a lost secret only costs one use_dpop_nonce round trip. */
 const SECRET_TTL_MS = 30 * 24 * 60 * 60_000;
 
+/** A stored secret that is not base64url reads as absent (replaced), never as a load that fails forever. */
+function decode(value: string): Uint8Array | undefined {
+  try {
+    return base64urlDecode(value);
+  } catch {
+    return undefined;
+  }
+}
+
 export function dpopNonces(cache: Cache, now: () => number, periodMs: number = DPOP_NONCE_PERIOD_MS): DpopNonces {
   let key: Promise<CryptoKey> | undefined;
+  /** The period in which `key` was read: it is read again (and its shared TTL renewed) once per period. */
+  let keyPeriod: number | undefined;
   const memo = new Map<number, Promise<string>>();
 
   const loadKey = async (): Promise<CryptoKey> => {
     let stored = await cache.get<string>(SECRET_KEY).catch(() => undefined);
-    let raw = typeof stored === 'string' ? base64urlDecode(stored) : undefined;
-    if (!raw || raw.length !== 32) {
+    let raw = typeof stored === 'string' ? decode(stored) : undefined;
+    if (raw && raw.length === 32) {
+      // Sliding expiry: the secret lives while any isolate uses it, so no isolate keeps one the others replaced.
+      await cache.set(SECRET_KEY, stored, SECRET_TTL_MS).catch(() => {});
+    } else {
       const fresh = crypto.getRandomValues(new Uint8Array(32));
       await cache.set(SECRET_KEY, base64urlEncode(fresh), SECRET_TTL_MS).catch(() => {});
       stored = await cache.get<string>(SECRET_KEY).catch(() => undefined);
-      const readBack = typeof stored === 'string' ? base64urlDecode(stored) : undefined;
+      const readBack = typeof stored === 'string' ? decode(stored) : undefined;
       raw = readBack && readBack.length === 32 ? readBack : fresh;
     }
     return crypto.subtle.importKey('raw', raw as Uint8Array<ArrayBuffer>, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
@@ -46,6 +60,13 @@ export function dpopNonces(cache: Cache, now: () => number, periodMs: number = D
   const nonceFor = (period: number): Promise<string> => {
     let found = memo.get(period);
     if (!found) {
+      // A new period re-reads the shared secret: an isolate that loaded it before it expired (or was replaced)
+      // converges on the stored one within a period instead of issuing nonces no other isolate accepts.
+      if (keyPeriod === undefined || period > keyPeriod) {
+        key = undefined;
+        keyPeriod = period;
+        memo.clear();
+      }
       found = (async () => {
         key ??= loadKey().catch((error: unknown) => {
           key = undefined; // retry on the next request rather than keep a failed load

@@ -30,8 +30,9 @@ export interface McpFront {
   settle(request: Request, info: McpRequestInfo, principal: Principal | undefined, response: { status: number; headers: Headers }): Promise<void>;
 }
 
-export function mcpFront(cache: Cache): McpFront {
-  const sessions = sessionBinding(cache);
+/** `namespace` keeps one route's sessions apart from another's (two upstreams may mint the same id). */
+export function mcpFront(cache: Cache, namespace: string): McpFront {
+  const sessions = sessionBinding(cache, { namespace });
   return {
     inspect: async (request, body, principal) => {
       const read = readMcpRequest({ method: request.method, headers: request.headers }, body);

@@ -35,6 +35,7 @@ import { DEFAULT_DPOP_ALGORITHMS, verifyDpopProof } from '../verify/dpop.ts';
 import type { DpopNonces } from './dpop-nonce.ts';
 import type { Introspector } from './introspect.ts';
 import type { AuthErrorCode } from './errors.ts';
+import { resourceMetadataUrl } from './resource-metadata.ts';
 
 export interface OAuthPorts {
   servers: Readonly<Record<string, AuthorizationServerConfig>>;
@@ -88,19 +89,12 @@ export interface Requirement {
 const TOKEN68 = /^[A-Za-z0-9._~+/-]+=*$/;
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
-/** The resource metadata URL of `resource` (RFC 9728 §3.1: the well-known segment between host and path). */
-export function resourceMetadataUrl(resource: string): string {
-  const url = new URL(resource);
-  const path = url.pathname === '/' ? '' : url.pathname;
-  return `${url.origin}/.well-known/oauth-protected-resource${path}`;
-}
-
 /** The requirement of one operation: the route's plus each named tool's and method's (scopes unioned). */
 export function operationRequirement(config: OAuthRouteConfig, calls: readonly { method: string; name?: string }[]): Requirement {
   const parts: OperationRequirement[] = [config];
   for (const call of calls) {
-    const method = config.methods?.[call.method];
-    if (method) parts.push(method);
+    // Own keys only: a JSON-RPC method named "constructor" or "toString" must not reach Object.prototype.
+    if (config.methods && Object.hasOwn(config.methods, call.method)) parts.push(config.methods[call.method]!);
     if (call.method === 'tools/call' && call.name !== undefined && config.tools && Object.hasOwn(config.tools, call.name)) parts.push(config.tools[call.name]!);
   }
   const scopes = [...new Set(parts.flatMap((p) => p.scopes ?? []))];

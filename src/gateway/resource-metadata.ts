@@ -16,6 +16,16 @@
  */
 import type { OAuthRouteConfig } from '../config/schema.ts';
 import { DEFAULT_DPOP_ALGORITHMS } from '../verify/dpop.ts';
+import { preflightResponse } from './cors.ts';
+
+/** RFC 9728 §3: the well-known URI suffix, registered in §8.3. */
+export const WELL_KNOWN_PRM = '/.well-known/oauth-protected-resource';
+
+/** The metadata URL of `resource` (§3.1: the well-known segment between the host and the path). */
+export function resourceMetadataUrl(resource: string): string {
+  const url = new URL(resource);
+  return `${url.origin}${WELL_KNOWN_PRM}${url.pathname === '/' ? '' : url.pathname}`;
+}
 
 export interface ResourceMetadata {
   resource: string;
@@ -48,12 +58,7 @@ const ALLOW = 'GET, HEAD, OPTIONS';
 /** The response to a request for a metadata document at its well-known path. */
 export function serveResourceMetadata(request: Request, doc: ResourceMetadata, requestId: string): Response {
   const common = { ...CORS, 'x-request-id': requestId };
-  if (request.method === 'OPTIONS') {
-    const headers: Record<string, string> = { ...common, 'access-control-allow-methods': ALLOW, 'access-control-max-age': '86400', vary: 'Access-Control-Request-Headers' };
-    const asked = request.headers.get('access-control-request-headers');
-    if (asked !== null && asked.length <= 1024) headers['access-control-allow-headers'] = asked;
-    return new Response(null, { status: 204, headers });
-  }
+  if (request.method === 'OPTIONS') return preflightResponse(request, ALLOW, requestId);
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     return new Response(null, { status: 405, headers: { ...common, allow: ALLOW } });
   }

@@ -18,6 +18,13 @@ export interface ConformanceTarget {
     rootPrivateJwk: JsonWebKey;
     rootPem: string;
   };
+  /** The fixture authorization server (issuer fixtureUrl + AS_PATH): its signing key and the gateway's client secret there. */
+  oauth: {
+    /** Private JWK (ES256) of the AS signing key, `kid` AS_KID; its public half is served at /as/jwks. */
+    asKey: JsonWebKey;
+    /** The secret the gateway reads from AS_SECRET_ENV for client_secret_basic at /as/introspect. */
+    clientSecret: string;
+  };
   /** workerd only: wrangler dev reported the PORTCULLIS_STATE Durable Object binding and the Worker used it. */
   durableState?: boolean;
 }

@@ -146,7 +146,7 @@ describe(`upstream answers on the mcp route pass through unchanged (${target().r
 
   it('a path below the MCP mount is proxied, never answered by the gateway', async () => {
     const id = requestId('mcp-sub');
-    const res = await send('/mcp/sub/path?q=1', { method: 'POST', headers: { ...MCP_JSON, 'x-request-id': id }, body: '{}' });
+    const res = await send('/mcp/sub/path?q=1', { method: 'POST', headers: { ...MCP_JSON, 'x-request-id': id }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) });
     expect(res.status).toBe(200);
     expect((await recorded(id)).url).toBe('/mcp-up/sub/path?q=1');
   });

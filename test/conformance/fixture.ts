@@ -10,6 +10,16 @@
  *   GET /__fixture/key-sets/<name>            200 with the published document (404 before the first PUT); counted
  *   GET /__fixture/key-sets/<name>/fetches    200 {"fetches": N}: how many GETs of <name> the fixture has answered
  *
+ * An OAuth authorization server (test/conformance/oauth.test.ts), issuer `<fixture url>/as`, when startFixture is given
+ * its public signing key:
+ *   GET  /.well-known/oauth-authorization-server/as   RFC 8414 metadata (issuer, jwks_uri, introspection_endpoint)
+ *   GET  /as/jwks                                     the JWK Set of that one key
+ *   POST /as/introspect                               RFC 7662: the answer a test stored for the form's `token`,
+ *                                                     else {"active": false}; the request is recorded per token
+ *   PUT  /__fixture/introspection/<token>             store the request body (JSON) as the answer for <token>; 204
+ *   GET  /__fixture/introspection/<token>/requests    200 [{authorization, contentType, body}] of the introspection
+ *                                                     requests for <token>, oldest first
+ *
  * Upstream behaviours (any path, unless noted):
  *   (none)                          200 JSON echo of method, path and body size, after the whole body arrived
  *   fx=sse&n=N&gap=MS               text/event-stream with N events MS apart (n=0: forever, until closed)
@@ -17,7 +27,8 @@
  *   fx=status&code=N                status N with a JSON-RPC error body
  *   fx=redirect                     302 to /base/landed
  *   fx=hop                          200 with hop-by-hop response fields that must not reach the caller
- *   path /mcp-up: GET -> 405 + JSON-RPC error; POST method "tools/list" -> result; "stream/test" -> SSE;
+ *   path /mcp-up: GET -> 405 + JSON-RPC error; POST method "tools/list" -> result, opening the legacy session
+ *                 `session` (query; default "fixture-session"); "stream/test" -> SSE;
  *                 any other method -> 404 + JSON-RPC -32601
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -54,11 +65,27 @@ export const MCP_METHOD_NOT_FOUND_BODY = (id: unknown) => JSON.stringify({ jsonr
 export const MCP_METHOD_NOT_ALLOWED_BODY = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32000, message: 'Method not allowed.' } });
 
 const KEY_SETS = '/__fixture/key-sets/';
+const INTROSPECTION = '/__fixture/introspection/';
 
-export async function startFixture(): Promise<Fixture> {
+/** One introspection request as the fixture authorization server received it. */
+export interface IntrospectionRecord {
+  authorization: string | null;
+  contentType: string | null;
+  accept: string | null;
+  body: string;
+}
+
+export interface FixtureOptions {
+  /** The authorization server's public signing key (JWK with kid and alg); without it no AS is served. */
+  asJwk?: JsonWebKey & { kid: string };
+}
+
+export async function startFixture(options: FixtureOptions = {}): Promise<Fixture> {
   const records = new Map<string, FixtureRecord>();
   const keySets = new Map<string, { document: string; fetches: number }>();
+  const introspection = { answers: new Map<string, string>(), requests: new Map<string, IntrospectionRecord[]>() };
   let anonymous = 0;
+  let origin = '';
 
   const server: Server = createServer((req, res) => {
     req.on('error', () => {});
@@ -74,6 +101,11 @@ export async function startFixture(): Promise<Fixture> {
 
     if (url.pathname.startsWith(KEY_SETS)) {
       serveKeySet(req, res, url.pathname.slice(KEY_SETS.length).split('/'), keySets);
+      return;
+    }
+
+    if (options.asJwk && (url.pathname.startsWith(INTROSPECTION) || url.pathname === '/.well-known/oauth-authorization-server/as' || url.pathname.startsWith('/as/'))) {
+      serveAuthorizationServer(req, res, url, origin, options.asJwk, introspection);
       return;
     }
 
@@ -112,6 +144,7 @@ export async function startFixture(): Promise<Fixture> {
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  origin = `http://127.0.0.1:${port}`;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -184,7 +217,7 @@ async function respond(req: IncomingMessage, res: ServerResponse, url: URL, reco
     let message: { id?: unknown; method?: string } = {};
     try { message = JSON.parse(record.body) as typeof message; } catch { /* an empty or broken body is answered as unknown */ }
     if (message.method === 'tools/list') {
-      json(200, JSON.stringify({ jsonrpc: '2.0', id: message.id ?? null, result: { tools: [] } }), { 'mcp-session-id': 'fixture-session' });
+      json(200, JSON.stringify({ jsonrpc: '2.0', id: message.id ?? null, result: { tools: [] } }), { 'mcp-session-id': url.searchParams.get('session') ?? 'fixture-session' });
     } else if (message.method === 'stream/test') {
       sse(res, record, 2, 50, JSON.stringify({ jsonrpc: '2.0', id: message.id ?? null, result: {} }));
     } else {
@@ -204,6 +237,47 @@ async function respond(req: IncomingMessage, res: ServerResponse, url: URL, reco
   json(statusParam ? Number(statusParam) : 200, JSON.stringify({ method: req.method, path: url.pathname, search: url.search, bodyBytes: Buffer.byteLength(record.body) }), {
     'x-upstream': 'fixture',
     'x-upstream-multi': 'one',
+  });
+}
+
+/** The fixture authorization server (issuer `${origin}/as`) and its test control endpoints. */
+function serveAuthorizationServer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  origin: string,
+  jwk: JsonWebKey,
+  state: { answers: Map<string, string>; requests: Map<string, IntrospectionRecord[]> },
+): void {
+  const answer = (status: number, body?: string) => {
+    res.writeHead(status, body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+  let body = '';
+  req.setEncoding('utf8');
+  req.on('data', (chunk: string) => { body += chunk; });
+  req.on('end', () => {
+    const issuer = `${origin}/as`;
+    if (url.pathname === '/.well-known/oauth-authorization-server/as' && req.method === 'GET') {
+      return answer(200, JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks`, introspection_endpoint: `${issuer}/introspect` }));
+    }
+    if (url.pathname === '/as/jwks' && req.method === 'GET') return answer(200, JSON.stringify({ keys: [jwk] }));
+    if (url.pathname === '/as/introspect' && req.method === 'POST') {
+      const token = new URLSearchParams(body).get('token') ?? '';
+      const list = state.requests.get(token) ?? [];
+      list.push({ authorization: req.headers.authorization ?? null, contentType: req.headers['content-type'] ?? null, accept: req.headers.accept ?? null, body });
+      state.requests.set(token, list);
+      return answer(200, state.answers.get(token) ?? '{"active":false}');
+    }
+    if (url.pathname.startsWith(INTROSPECTION)) {
+      const [token = '', tail] = url.pathname.slice(INTROSPECTION.length).split('/').map(decodeURIComponent);
+      if (req.method === 'PUT' && tail === undefined) {
+        state.answers.set(token, body);
+        return answer(204);
+      }
+      if (req.method === 'GET' && tail === 'requests') return answer(200, JSON.stringify(state.requests.get(token) ?? []));
+    }
+    answer(404, '{}');
   });
 }
 

@@ -3,30 +3,33 @@
  * and the gateway on the project's runtime with a config generated for that fixture (plus, except on workerd, a
  * trust domain key file beside the config file, and on every runtime the gateway's own identity, a WIT minted with
  * the run's issuer key, in the variable IDENTITY_ENV, and the mTLS trust domain's root CA, a certificate generated
- * here whose private key the tests get to issue client certificates with), waits for /healthz,
- * provides both URLs to the tests, and stops both in teardown (also when startup fails).
+ * here whose private key the tests get to issue client certificates with; the fixture serves an OAuth authorization
+ * server whose signing key is generated here, and the gateway gets its client secret there in AS_SECRET_ENV), waits
+ * for /healthz, provides both URLs (and those keys) to the tests, and stops both in teardown (also when startup fails).
  */
 import type { TestProject } from 'vitest/node';
 import type { ConformanceTarget } from './context.ts';
 import { mintWit } from '../../src/mint/wit.ts';
 import { generateKey, KU, makeCert, toPem } from '../unit/x509/pki.ts';
-import { conformanceConfig, FILE_KID, GATEWAY_ID, IDENTITY_ENV, ISSUER, ISSUER_KID, KEY_FILE, MAX_WIT_LIFETIME, MTLS_ROOT_NAME, MTLS_TRUST_DOMAIN } from './config.ts';
+import { AS_KID, AS_SECRET_ENV, conformanceConfig, FILE_KID, GATEWAY_ID, IDENTITY_ENV, ISSUER, ISSUER_KID, KEY_FILE, MAX_WIT_LIFETIME, MTLS_ROOT_NAME, MTLS_TRUST_DOMAIN } from './config.ts';
 import { startFixture } from './fixture.ts';
 import { deadPort, RUNTIMES, startGateway, type Runtime } from './runtimes.ts';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const runtime = runtimeOf(project);
-  const [issuer, other, file, x509Root] = await Promise.all([signingKey(), signingKey(), signingKey(), rootCa()]);
+  const [issuer, other, file, x509Root, as] = await Promise.all([signingKey(), signingKey(), signingKey(), rootCa(), signingKey()]);
+  // The fixture authorization server's client secret for the gateway (OAuth introspection), fresh per run.
+  const clientSecret = Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64url');
   // The gateway's own identity, as an Identity Server of the conformance trust domain would issue it.
   const identity = await mintWit({ issuerKey: { ...issuer.privateJwk, kid: ISSUER_KID, alg: 'ES256' }, issuer: ISSUER, subject: GATEWAY_ID, ttlSeconds: MAX_WIT_LIFETIME });
-  const fixture = await startFixture();
+  const fixture = await startFixture({ asJwk: { ...as.publicJwk, kid: AS_KID, alg: 'ES256', use: 'sig' } });
   // Workers cannot read files: there the keySource.file trust domain is a config error (key-sources.test.ts).
   const withKeyFile = runtime !== 'workerd';
   const files: Record<string, string> = withKeyFile ? { [KEY_FILE]: JSON.stringify({ keys: [{ ...file.publicJwk, kid: FILE_KID }] }) } : {};
   let gateway;
   try {
     const config = conformanceConfig(fixture.url, await deadPort(), { issuer: issuer.publicJwk, other: other.publicJwk, x509Root: x509Root.pem }, withKeyFile);
-    gateway = await startGateway(runtime, config, { files, env: { [IDENTITY_ENV]: JSON.stringify({ wit: identity.wit, key: identity.key }) } });
+    gateway = await startGateway(runtime, config, { files, env: { [IDENTITY_ENV]: JSON.stringify({ wit: identity.wit, key: identity.key }), [AS_SECRET_ENV]: clientSecret } });
   } catch (error) {
     await fixture.close();
     throw error;
@@ -34,7 +37,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const wimse: ConformanceTarget['wimse'] = { issuer: issuer.privateJwk, other: other.privateJwk };
   if (withKeyFile) wimse.file = file.privateJwk;
   const mtls: ConformanceTarget['mtls'] = { rootPrivateJwk: x509Root.privateJwk, rootPem: x509Root.pem };
-  const target: ConformanceTarget = { runtime, gatewayUrl: gateway.url, fixtureUrl: fixture.url, wimse, gatewayWit: identity.wit, mtls };
+  const target: ConformanceTarget = { runtime, gatewayUrl: gateway.url, fixtureUrl: fixture.url, wimse, gatewayWit: identity.wit, mtls, oauth: { asKey: as.privateJwk, clientSecret } };
   if (runtime === 'workerd') {
     // Replay state must go through the Durable Object, not per-isolate memory: wrangler lists the binding, and
     // the Worker warns when it falls back to memory (it has served /healthz by now, so it has built its state).

@@ -243,3 +243,55 @@ describe('GatewayConfig: trustDomains and route credentials', () => {
     ]);
   });
 });
+
+describe('GatewayConfig: authorizationServers and auth.oauth', () => {
+  const AS = 'https://as.example';
+  const AS2 = 'https://as2.example';
+  const jwk = { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'a1' };
+  const introspection = { endpoint: 'https://as.example/introspect', clientId: 'gw', clientSecretEnv: 'SECRET' };
+  const servers = { [AS]: { jwks: { keys: [jwk] } }, [AS2]: { jwks: { keys: [jwk] } } };
+  const td = { 'spiffe://dev.test': { jwks: { keys: [jwk] } } };
+  const closed = { path: '/api', protocol: 'http', upstream: 'http://127.0.0.1:8788/' };
+  const cfg = (auth: Record<string, unknown>, extra: Record<string, unknown> = {}, r: Record<string, unknown> = {}) => ({ ...valid, trustDomains: td, authorizationServers: servers, routes: [{ ...closed, ...r, auth }], ...extra });
+  const oauth = (o: Record<string, unknown> = {}) => ({ authorizationServers: [AS], ...o });
+
+  it('accepts an oauth route and fills in its defaults', () => {
+    const result = parseConfig(cfg({ oauth: oauth() }));
+    expect(result.ok && result.config.routes[0]!.auth!.oauth).toMatchObject({ dpop: 'allowed', dpopNonce: false, withWorkload: false });
+  });
+
+  it('refuses each rule of auth.oauth, by path', () => {
+    const cases: Array<[unknown, string, string | RegExp]> = [
+      [cfg({ oauth: oauth(), jwtSvid: { trustDomains: ['spiffe://dev.test'] } }), 'routes[0].auth.jwtSvid', 'cannot be combined with oauth: both are Authorization: Bearer tokens'],
+      [cfg({ oauth: oauth({ tools: { t: { scopes: ['a'] } } }) }), 'routes[0].auth.oauth.tools', 'only on "protocol": "mcp" routes'],
+      [cfg({ oauth: oauth({ methods: { 'tools/list': { scopes: ['a'] } } }) }), 'routes[0].auth.oauth.methods', 'only on "protocol": "mcp" routes'],
+      [cfg({ oauth: oauth({ dpop: 'disabled', dpopNonce: true }) }), 'routes[0].auth.oauth.dpopNonce', 'needs DPoP: set dpop to "allowed" or "required"'],
+      [cfg({ oauth: oauth({ withWorkload: true }) }), 'routes[0].auth.oauth.withWorkload', 'needs auth.wit (the workload credential that comes with the access token)'],
+      [cfg({ oauth: oauth({ withWorkload: true }), wit: { trustDomains: ['spiffe://dev.test'] } }), 'routes[0].auth.wit.carriage', /must be "header" with oauth.withWorkload/],
+      [cfg({ oauth: oauth({ authorizationServers: ['https://nobody.example'] }) }), 'routes[0].auth.oauth.authorizationServers[0]', '"https://nobody.example" is not defined in authorizationServers'],
+      [
+        cfg({ oauth: oauth({ authorizationServers: [AS, AS2] }) }, { authorizationServers: { [AS]: { jwks: { keys: [jwk] }, introspection }, [AS2]: { jwks: { keys: [jwk] }, introspection } } }),
+        'routes[0].auth.oauth.authorizationServers',
+        /^at most one of these may introspect tokens/,
+      ],
+      [cfg({ oauth: oauth({ resource: 'https://other.example/api' }) }), 'routes[0].auth.oauth.resource', /^must be on publicUrl's origin/],
+    ];
+    for (const [input, path, message] of cases) {
+      const found = problems(input);
+      expect(found, path).toContainEqual({ path, message: typeof message === 'string' ? message : expect.stringMatching(message) });
+    }
+  });
+
+  it('refuses two routes with one resource identifier', () => {
+    const input = { ...valid, authorizationServers: servers, routes: [{ ...closed, auth: { oauth: oauth() } }, { ...closed, path: '/b', auth: { oauth: oauth({ resource: 'https://gw.example/api' }) } }] };
+    expect(problems(input)).toEqual([{ path: 'routes[1].auth.oauth.resource', message: 'routes[0] has the same resource identifier: a token for one would be accepted by both' }]);
+  });
+
+  it('refuses an authorization server with both jwks and jwksUri, and a plain-http issuer off loopback', () => {
+    const both = problems(cfg({ oauth: oauth() }, { authorizationServers: { [AS]: { jwks: { keys: [jwk] }, jwksUri: 'https://as.example/jwks' } } }));
+    expect(both).toEqual([{ path: expect.stringContaining('authorizationServers'), message: 'set at most one of jwks and jwksUri' }]);
+    const plain = problems({ ...valid, authorizationServers: { 'http://as.example': { jwks: { keys: [jwk] } } }, routes: [route] });
+    expect(plain).toEqual([{ path: expect.stringContaining('authorizationServers'), message: expect.stringMatching(/^must be https \(plain http only to a loopback host\)/) }]);
+    expect(parseConfig({ ...valid, authorizationServers: { 'http://127.0.0.1:9000': { jwks: { keys: [jwk] } } }, routes: [route] }).ok).toBe(true);
+  });
+});

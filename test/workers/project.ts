@@ -20,5 +20,7 @@ export const workersProject = defineProject({
       },
     }),
   ],
-  test: { name: 'workers', include: ['test/workers/**/*.test.ts'] },
+  // The first request of a file loads the whole gateway module into a fresh isolate (seconds on a loaded 2-core
+  // machine): the timeout guards against hangs, not speed.
+  test: { name: 'workers', include: ['test/workers/**/*.test.ts'], testTimeout: 20_000 },
 });
