@@ -102,6 +102,7 @@ const oauth = z
     dpopNonce: z.boolean().default(false).describe('Require a server-issued nonce in DPoP proofs (RFC 9449 §9): a proof without the current one gets 401 use_dpop_nonce with a DPoP-Nonce field.'),
     dpopAlgorithms: z.array(z.enum(ASYMMETRIC_JWS_ALGORITHMS)).min(1).max(ASYMMETRIC_JWS_ALGORITHMS.length).optional().describe(`JWS algorithms accepted for DPoP proofs; advertised as dpop_signing_alg_values_supported. Default ${JSON.stringify(DEFAULT_DPOP_ALGORITHMS)}.`),
     withWorkload: z.boolean().default(false).describe('Require a workload credential (auth.wit) AND an access token on every request: the WIT with an HTTP signature that covers Authorization (Bearer or DPoP), or with a -01 WPT (carriage "header") whose ath binds a Bearer token. Default false: any one credential.'),
+    signedMetadata: z.boolean().default(false).describe('Add signed_metadata to the RFC 9728 metadata (§2.2): a JWT of the metadata values with iss = publicUrl, signed with the gateway\'s identity key, which the gateway publishes at /.well-known/jwks.json (the metadata\'s jwks_uri). Needs the top-level identity.'),
     resourceName: z.string().min(1).max(256).optional().describe('resource_name in the RFC 9728 metadata.'),
     resourceDocumentation: httpUrl.optional().describe('resource_documentation in the RFC 9728 metadata.'),
   })
@@ -298,6 +299,8 @@ function identityProblems(hasIdentity: boolean, routes: unknown[], ctx: z.Refine
     if (r.upstreamAuth !== undefined) ctx.addIssue({ code: 'custom', path: ['routes', i, 'upstreamAuth'], message: 'needs the top-level identity (the gateway\'s own WIT and key)' });
     const sig = isRecord(r.auth) && isRecord(r.auth.wit) && isRecord(r.auth.wit.httpSignature) ? r.auth.wit.httpSignature : undefined;
     if (sig?.signResponses === 'always') ctx.addIssue({ code: 'custom', path: ['routes', i, 'auth', 'wit', 'httpSignature', 'signResponses'], message: 'needs the top-level identity (the gateway\'s own WIT and key) to sign with' });
+    const oauth = isRecord(r.auth) && isRecord(r.auth.oauth) ? r.auth.oauth : undefined;
+    if (oauth?.signedMetadata === true) ctx.addIssue({ code: 'custom', path: ['routes', i, 'auth', 'oauth', 'signedMetadata'], message: 'needs the top-level identity (the gateway\'s own WIT and key) to sign with' });
   });
 }
 

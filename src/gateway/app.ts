@@ -33,7 +33,7 @@ import { mcpFront } from './mcp-front.ts';
 import { isPreflight, OAUTH_CORS, preflightResponse } from './cors.ts';
 import type { McpRequestInfo } from '../protocols/mcp-request.ts';
 import { operationRequirement, type OAuthPorts } from './oauth.ts';
-import { resourceMetadata, serveResourceMetadata, WELL_KNOWN_PRM, type ResourceMetadata } from './resource-metadata.ts';
+import { GATEWAY_JWKS_PATH, resourceMetadata, serveResourceMetadata, WELL_KNOWN_PRM, withSignedMetadata, type ResourceMetadata } from './resource-metadata.ts';
 
 /** Something with a fetch method: a Workers service binding, or any in-process handler. */
 export interface ServiceBinding {
@@ -129,10 +129,12 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
   );
   const match = routeMatcher(config.routes);
   // RFC 9728 §3.1: each OAuth route's metadata at the well-known path derived from its resource identifier.
-  const metadata = new Map<string, ResourceMetadata>();
+  const metadata = new Map<string, { doc: ResourceMetadata; signed?: ReturnType<typeof withSignedMetadata> }>();
   for (const route of routes.values()) {
     const o = route.authenticate?.oauth;
-    if (o) metadata.set(new URL(o.metadataUrl).pathname, resourceMetadata(route.config.auth!.oauth!, o.resource));
+    if (!o) continue;
+    const doc = resourceMetadata(route.config.auth!.oauth!, o.resource);
+    metadata.set(new URL(o.metadataUrl).pathname, route.config.auth!.oauth!.signedMetadata ? { doc, signed: withSignedMetadata(doc) } : { doc });
   }
   // One MCP front per route: a session id is bound within the route whose upstream opened it.
   const mcpFronts = new Map(config.routes.filter((r) => r.protocol === 'mcp').map((r, i) => [r, mcpFront(state.cache, r.path.length <= 128 ? r.path : `route-${i}`)] as const));
@@ -184,8 +186,28 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
   // route) would name the wrong authorization servers: the gateway alone answers below this prefix.
   app.use(async (c, next) => {
     const path = c.get('path');
-    const doc = metadata.get(path);
-    if (doc) return serveResourceMetadata(c.req.raw, doc, c.get('requestId'));
+    const entry = metadata.get(path);
+    if (entry) {
+      const requestId = c.get('requestId');
+      if (!entry.signed || c.req.method === 'OPTIONS') return serveResourceMetadata(c.req.raw, entry.doc, requestId);
+      // Config validation guarantees an identity wherever metadata is signed.
+      let signer;
+      try {
+        signer = (await own!.current()).metadata;
+      } catch (error) {
+        return fail(c, requestId, 'ERR_OWN_IDENTITY_UNAVAILABLE', error instanceof Error ? error.message : 'identity unavailable');
+      }
+      return serveResourceMetadata(c.req.raw, await entry.signed(signer, now()), requestId);
+    }
+    if (own && path === GATEWAY_JWKS_PATH) {
+      // The gateway's JWK Set: the key of its signed metadata (RFC 9728 jwks_uri), public members only.
+      try {
+        const key = (await own.current()).metadata.publicJwk;
+        return c.json({ keys: [key] }, 200, { 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=300', 'x-request-id': c.get('requestId') });
+      } catch (error) {
+        return fail(c, c.get('requestId'), 'ERR_OWN_IDENTITY_UNAVAILABLE', error instanceof Error ? error.message : 'identity unavailable');
+      }
+    }
     if (path === WELL_KNOWN_PRM || path.startsWith(`${WELL_KNOWN_PRM}/`)) return fail(c, c.get('requestId'), 'ERR_ROUTE_NOT_FOUND', 'no protected resource metadata at this path');
     await next();
   });

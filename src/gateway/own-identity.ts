@@ -1,7 +1,8 @@
 /**
  * The gateway's own workload identity: a WIT and its private confirmation key, as an Identity Server issued them
  * to the gateway (the JSON `{ "wit": ..., "key": <private JWK> }` that `portcullis mint-wit` prints, from a file
- * or an environment variable / Workers secret). The gateway signs responses with it (http-signature-07 §3.4) and
+ * or an environment variable / Workers secret). The gateway signs responses with it (http-signature-07 §3.4), signs
+ * its RFC 9728 metadata when asked (`signed_metadata`; the key is then published as the gateway's JWK Set) and
  * authenticates itself to upstreams with it (WIMSE architecture: the gateway replaces the caller's identity with
  * its own, explicitly, rather than forwarding the caller's credentials).
  *
@@ -21,6 +22,7 @@ import { parseCompactJwt } from '../crypto/jws.ts';
 import { MAX_CONFIG_BYTES, OWN_IDENTITY_RETRY_MS } from '../limits.ts';
 import { createWimseSigner, type WimseSigner } from '../mint/wimse-signature.ts';
 import { createWptSigner, type WptSigner } from '../mint/wpt.ts';
+import { createMetadataSigner, type MetadataSigner } from '../mint/metadata-signer.ts';
 
 export class OwnIdentityUnavailableError extends Error {
   override name = 'OwnIdentityUnavailableError';
@@ -33,6 +35,8 @@ export interface OwnIdentity {
   expiresAt: number;
   wpt: WptSigner;
   httpSig: WimseSigner;
+  /** Signs RFC 9728 `signed_metadata` with the same key; its public JWK is the gateway's JWK Set. */
+  metadata: MetadataSigner;
 }
 
 export interface OwnIdentitySource {
@@ -91,6 +95,6 @@ async function parse(text: string, workloadId: string | undefined, now: number):
   if (workloadId !== undefined && sub !== workloadId) throw new Error(`wit names ${sub}, not the configured ${workloadId}`);
   if (exp * 1000 <= now) throw new Error('wit has expired');
   // Each signer checks that the key is the private half of cnf.jwk, with its alg.
-  const [wpt, httpSig] = await Promise.all([createWptSigner(doc.wit, doc.key as JWK), createWimseSigner(doc.wit, doc.key as JWK)]);
-  return { wit: doc.wit, subject: sub, expiresAt: exp * 1000, wpt, httpSig };
+  const [wpt, httpSig, metadata] = await Promise.all([createWptSigner(doc.wit, doc.key as JWK), createWimseSigner(doc.wit, doc.key as JWK), createMetadataSigner(doc.wit, doc.key as JWK)]);
+  return { wit: doc.wit, subject: sub, expiresAt: exp * 1000, wpt, httpSig, metadata };
 }

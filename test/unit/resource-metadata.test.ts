@@ -6,6 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { assertConfig, createGateway, memorySink, type GatewayConfigInput } from '../../src/index.ts';
 import { resourceMetadata, resourceMetadataUrl } from '../../src/gateway/resource-metadata.ts';
 import { DEFAULT_DPOP_ALGORITHMS } from '../../src/verify/dpop.ts';
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { generateSigningKey } from '../../src/mint/keys.ts';
+import { mintWit } from '../../src/mint/wit.ts';
+import { ConfigError } from '../../src/config/load.ts';
 
 const PUBLIC = 'https://gw.example';
 const AS = 'https://as.example';
@@ -113,5 +117,50 @@ describe('served through createGateway', () => {
       expect(res.status).toBe(404);
       expect(await res.json()).toMatchObject({ code: 'ERR_ROUTE_NOT_FOUND' });
     }
+  });
+});
+
+describe('signed_metadata (RFC 9728 §2.2) with the gateway\'s identity key', () => {
+  const get = (path: string) => new Request(`http://127.0.0.1${path}`);
+  const signedConfig = (identity: boolean): GatewayConfigInput => ({
+    publicUrl: PUBLIC,
+    authorizationServers: { [AS]: { jwks: { keys: [JWK] } } },
+    ...(identity ? { identity: { env: 'GW_IDENTITY' } } : {}),
+    routes: [{ path: '/mcp', protocol: 'mcp', upstream: 'http://up.internal/mcp', auth: { oauth: { authorizationServers: [AS], scopes: ['mcp'], signedMetadata: true } } }],
+  });
+
+  it('names the gateway JWK Set as jwks_uri and carries the same values as a JWT with iss, verifiable with that set', async () => {
+    const issuerKey = { ...(await generateSigningKey('ES256')), kid: 'i1' };
+    const minted = await mintWit({ issuerKey, subject: 'spiffe://gw.example/gateway', ttlSeconds: 600 });
+    const gw = createGateway(signedConfig(true), { audit: memorySink(), readEnv: () => JSON.stringify({ wit: minted.wit, key: minted.key }) });
+    const res = await gw.fetch(get('/.well-known/oauth-protected-resource/mcp'));
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as Record<string, unknown> & { signed_metadata: string };
+    expect(doc.jwks_uri).toBe(`${PUBLIC}/.well-known/jwks.json`);
+    const jwksRes = await gw.fetch(get('/.well-known/jwks.json'));
+    expect(jwksRes.status).toBe(200);
+    const jwks = (await jwksRes.json()) as JSONWebKeySet;
+    expect(jwks.keys).toHaveLength(1);
+    expect(jwks.keys[0]).not.toHaveProperty('d');
+    expect(jwks.keys[0]).toMatchObject({ kty: 'EC', use: 'sig', alg: 'ES256' });
+    const { payload, protectedHeader } = await jwtVerify(doc.signed_metadata, createLocalJWKSet(jwks), { issuer: PUBLIC });
+    expect(protectedHeader.kid).toBe(jwks.keys[0]!.kid);
+    const { signed_metadata: _jwt, ...plain } = doc;
+    const { iss: _iss, iat, ...signedValues } = payload;
+    expect(signedValues).toEqual(plain);
+    expect(typeof iat).toBe('number');
+    expect(payload).not.toHaveProperty('signed_metadata');
+    // Signed once per key, not per request.
+    const again = (await (await gw.fetch(get('/.well-known/oauth-protected-resource/mcp'))).json()) as { signed_metadata: string };
+    expect(again.signed_metadata).toBe(doc.signed_metadata);
+  });
+
+  it('needs the top-level identity (config error), and answers 503 when the identity cannot be loaded', async () => {
+    expect(() => createGateway(signedConfig(false), { audit: memorySink() })).toThrow(ConfigError);
+    const gw = createGateway(signedConfig(true), { audit: memorySink(), readEnv: () => undefined });
+    const res = await gw.fetch(get('/.well-known/oauth-protected-resource/mcp'));
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ code: 'ERR_OWN_IDENTITY_UNAVAILABLE' });
+    expect((await gw.fetch(get('/.well-known/jwks.json'))).status).toBe(503);
   });
 });
