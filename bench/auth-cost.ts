@@ -23,6 +23,7 @@ import { assertConfig } from '../src/config/load.ts';
 import { authenticators } from '../src/gateway/authenticate.ts';
 import { createGateway, memorySink, memoryState, trustKeySource } from '../src/index.ts';
 import { createWptSigner, generateDevIssuerKey, devJwks, mintDevWit, DEV_TRUST_DOMAIN_ID } from '../src/mint/index.ts';
+import { countWebCrypto } from './web-crypto-count.ts';
 
 export interface AuthCost {
   verifies: number;
@@ -75,7 +76,7 @@ export async function measureAuthCost(): Promise<AuthCost> {
   };
   const request = (path: string, proof?: string) => {
     const headers = proof ? { 'workload-identity-token': wit, authorization: `WPT ${proof}` } : undefined;
-    return new Request(`${origin}${path}`, { method: 'POST', body: '{}', headers });
+    return new Request(`${origin}${path}`, { method: 'POST', body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}', headers });
   };
   const authenticateOnly = async (proof: string) => {
     const outcome = await stage(request('/mcp', proof), '/mcp');
@@ -84,17 +85,7 @@ export async function measureAuthCost(): Promise<AuthCost> {
 
   // Count the Web Crypto calls of one warm authenticated request (after the first, which fills the caches).
   await call('/mcp', proofs[0]);
-  const subtle = crypto.subtle;
-  const counted = { verify: 0, digest: 0 };
-  const { verify, digest } = subtle;
-  subtle.verify = ((...a: Parameters<typeof verify>) => { counted.verify++; return verify.apply(subtle, a); }) as typeof verify;
-  subtle.digest = ((...a: Parameters<typeof digest>) => { counted.digest++; return digest.apply(subtle, a); }) as typeof digest;
-  try {
-    await call('/mcp', proofs[1]);
-  } finally {
-    subtle.verify = verify;
-    subtle.digest = digest;
-  }
+  const counted = await countWebCrypto(() => call('/mcp', proofs[1]));
 
   // The floor: exactly those calls, raw, with inputs of the same sizes.
   const pair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as CryptoKeyPair;

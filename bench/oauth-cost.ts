@@ -23,6 +23,7 @@ import { authenticators } from '../src/gateway/authenticate.ts';
 import { authorizationServerKeys } from '../src/trust/authorization-server-keys.ts';
 import { dpopNonces } from '../src/gateway/dpop-nonce.ts';
 import { memoryState, trustKeySource } from '../src/index.ts';
+import { countWebCrypto } from './web-crypto-count.ts';
 
 export interface OAuthCost {
   fresh: { us: number; floorUs: number; ratio: number; verifies: number; digests: number; naiveUs: number };
@@ -96,22 +97,8 @@ export async function measureOAuthCost(): Promise<OAuthCost> {
   // Count the Web Crypto calls of one warm request of each kind.
   await authenticate(request(...freshPairs[0]!));
   await authenticate(request(shared, cachedProofs[0]!));
-  const count = async (run: () => Promise<void>) => {
-    const subtle = crypto.subtle;
-    const counted = { verify: 0, digest: 0 };
-    const { verify, digest } = subtle;
-    subtle.verify = ((...a: Parameters<typeof verify>) => { counted.verify++; return verify.apply(subtle, a); }) as typeof verify;
-    subtle.digest = ((...a: Parameters<typeof digest>) => { counted.digest++; return digest.apply(subtle, a); }) as typeof digest;
-    try {
-      await run();
-    } finally {
-      subtle.verify = verify;
-      subtle.digest = digest;
-    }
-    return counted;
-  };
-  const freshCount = await count(() => authenticate(request(...freshPairs[1]!)));
-  const cachedCount = await count(() => authenticate(request(shared, cachedProofs[1]!)));
+  const freshCount = await countWebCrypto(() => authenticate(request(...freshPairs[1]!)));
+  const cachedCount = await countWebCrypto(() => authenticate(request(shared, cachedProofs[1]!)));
 
   // The floors: those calls, raw, with inputs of the same sizes.
   const pair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as CryptoKeyPair;

@@ -59,7 +59,7 @@ const SCENARIOS: Scenario[] = [
     start: [process.execPath, ['bench/upstream.ts', '18931'], 'bench upstream listening'],
     path: '/min',
     headers: { 'content-type': 'application/json' },
-    body: '{"jsonrpc":"2.0","id":1,"method":"tools/call"}',
+    body: '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"}}',
   },
   {
     name: 'demo MCP server',

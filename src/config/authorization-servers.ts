@@ -14,7 +14,6 @@
  */
 import * as z from 'zod';
 import { ASYMMETRIC_JWS_ALGORITHMS } from '../crypto/algorithms.ts';
-import { isLoopbackHost } from '../client/transport.ts';
 import {
   DEFAULT_ACCESS_TOKEN_MAX_LIFETIME_SECONDS,
   DEFAULT_CLOCK_SKEW_SECONDS,
@@ -30,32 +29,16 @@ import {
   MAX_TRUST_DOMAIN_KEYS,
   MIN_KEY_REFRESH_SECONDS,
 } from '../limits.ts';
-import { trustAnchorJwk } from './trust-domains.ts';
+import { fetchUrlProblem, trustAnchorJwk } from './trust-domains.ts';
 
-/** Why `value` cannot be an AS URL the gateway talks to (issuer, jwks_uri, introspection endpoint), or undefined. */
-export function asUrlProblem(value: string, { allowQuery = false }: { allowQuery?: boolean } = {}): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return 'must be an absolute URL';
-  }
-  if (url.username || url.password) return 'must not carry credentials';
-  if (url.hash) return 'must not have a fragment';
-  if (!allowQuery && url.search) return 'must not have a query';
-  if (url.protocol === 'https:') return undefined;
-  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return undefined;
-  return 'must be https (plain http only to a loopback host): keys and token answers fetched in clear text could be replaced on the way';
-}
-
-const asUrl = (options?: { allowQuery?: boolean }) =>
+const asUrl = (options: { allowQuery: boolean }) =>
   z.string().max(2048).superRefine((value, ctx) => {
-    const problem = asUrlProblem(value, options);
+    const problem = fetchUrlProblem(value, options);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 
 /** An issuer identifier: an AS URL without query (RFC 8414 §2). */
-export const issuerIdentifier = asUrl();
+export const issuerIdentifier = asUrl({ allowQuery: false });
 
 const seconds = (min: number, max: number) => z.number().int().min(min).max(max);
 

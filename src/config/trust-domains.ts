@@ -149,12 +149,16 @@ const keySourceSchema = z
       return;
     }
     if (source.url === undefined) return;
-    const problem = keySourceUrlProblem(source.url);
+    const problem = fetchUrlProblem(source.url);
     if (problem) ctx.addIssue({ code: 'custom', path: ['url'], message: problem });
   });
 
-/** Why `value` cannot be a key source URL, or undefined. */
-function keySourceUrlProblem(value: string): string | undefined {
+/**
+ * Why `value` cannot be a URL the gateway fetches trust material from (a key source, an authorization server's
+ * issuer, `jwks_uri` or introspection endpoint), or undefined: absolute, https (plain http only to a loopback
+ * host), no credentials or fragment, and no query unless `allowQuery`.
+ */
+export function fetchUrlProblem(value: string, { allowQuery = true }: { allowQuery?: boolean } = {}): string | undefined {
   let url: URL;
   try {
     url = new URL(value);
@@ -163,9 +167,10 @@ function keySourceUrlProblem(value: string): string | undefined {
   }
   if (url.username || url.password) return 'must not carry credentials';
   if (url.hash) return 'must not have a fragment';
+  if (!allowQuery && url.search) return 'must not have a query';
   if (url.protocol === 'https:') return undefined;
   if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return undefined;
-  return 'must be https (plain http only to a loopback host): trust anchors fetched in clear text could be replaced on the way';
+  return 'must be https (plain http only to a loopback host): keys and answers fetched in clear text could be replaced on the way';
 }
 
 const SPIFFE_ALGS = new Set<string>(SPIFFE_JWS_ALGORITHMS);

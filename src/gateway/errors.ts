@@ -91,34 +91,35 @@ interface ErrorSpec {
 const family = <C extends string>(codes: Record<C, string>, spec: ErrorSpec) =>
   Object.fromEntries(Object.keys(codes).map((code) => [code, spec])) as Record<C, ErrorSpec>;
 
+/** The gateway's own key sources, stores or authorization servers failed: not the caller's fault, refused all the same (fail closed). */
+const UNAVAILABLE: ErrorSpec = { status: 503, title: 'Credential check unavailable', decision: 'error' };
+
 const ERRORS: Record<ErrorCode, ErrorSpec> = {
   ...family(WIT_ERRORS, { status: WIT_FAILURE_STATUS, title: 'Workload identity token rejected', decision: 'deny' }),
   ...family(WPT_ERRORS, { status: 401, title: 'Workload proof token rejected', decision: 'deny' }),
   ...family(JWT_SVID_ERRORS, { status: 401, title: 'Bearer token rejected', decision: 'deny' }),
   // http-signature-07 §3.5: 400 is appropriate, 401 NOT RECOMMENDED (as for the WIT).
   ...family(HTTP_SIG_PROFILE_ERRORS, { status: 400, title: 'HTTP message signature rejected', decision: 'deny' }),
-  ERR_HTTPSIG_REPLAY_STORE_FAILED: { status: 503, title: 'Credential check unavailable', decision: 'error' },
+  ERR_HTTPSIG_REPLAY_STORE_FAILED: UNAVAILABLE,
   // mTLS: the certificate was presented at the TLS layer, so no HTTP challenge could ask for another; 400 as for a WIT.
   ...family(X509_ERRORS, { status: 400, title: 'Client certificate rejected', decision: 'deny' }),
   ...family(CLIENT_CERT_HEADER_ERRORS, { status: 400, title: 'Client certificate rejected', decision: 'deny' }),
-  // The gateway's own stores or key sources failed: not the caller's fault, refused all the same (fail closed).
-  ERR_WIT_KEY_SOURCE_FAILED: { status: 503, title: 'Credential check unavailable', decision: 'error' },
-  ERR_JWT_SVID_KEY_SOURCE_FAILED: { status: 503, title: 'Credential check unavailable', decision: 'error' },
-  ERR_WPT_REPLAY_STORE_FAILED: { status: 503, title: 'Credential check unavailable', decision: 'error' },
+  ERR_WIT_KEY_SOURCE_FAILED: UNAVAILABLE,
+  ERR_JWT_SVID_KEY_SOURCE_FAILED: UNAVAILABLE,
+  ERR_WPT_REPLAY_STORE_FAILED: UNAVAILABLE,
   // OAuth (RFC 6750 §3.1, RFC 9068 §4, RFC 9449 §7, RFC 9470 §3): 401 invalid_token, 403 insufficient_scope, 400
   // invalid_request; the challenge (oauth.ts) says which.
   ...family(ACCESS_TOKEN_ERRORS, { status: 401, title: 'Access token rejected', decision: 'deny' }),
   ERR_ACCESS_TOKEN_INSUFFICIENT_SCOPE: { status: 403, title: 'Insufficient scope', decision: 'deny' },
-  ERR_ACCESS_TOKEN_KEY_SOURCE_FAILED: { status: 503, title: 'Credential check unavailable', decision: 'error' },
+  ERR_ACCESS_TOKEN_KEY_SOURCE_FAILED: UNAVAILABLE,
   ERR_ACCESS_TOKEN_INSUFFICIENT_USER_AUTH: { status: 401, title: 'Stronger user authentication required', decision: 'deny' },
   ERR_ACCESS_TOKEN_DPOP_BOUND: { status: 401, title: 'Access token rejected', decision: 'deny' },
   ERR_ACCESS_TOKEN_NOT_DPOP_BOUND: { status: 401, title: 'Access token rejected', decision: 'deny' },
   ...family(INTROSPECTION_ERRORS, { status: 401, title: 'Access token rejected', decision: 'deny' }),
-  // The authorization server could not be asked, or answered nonsense: fail closed, and not the caller's fault.
-  ERR_INTROSPECTION_FAILED: { status: 503, title: 'Credential check unavailable', decision: 'error' },
-  ERR_INTROSPECTION_RESPONSE_INVALID: { status: 503, title: 'Credential check unavailable', decision: 'error' },
+  ERR_INTROSPECTION_FAILED: UNAVAILABLE,
+  ERR_INTROSPECTION_RESPONSE_INVALID: UNAVAILABLE,
   ...family(DPOP_ERRORS, { status: 401, title: 'DPoP proof rejected', decision: 'deny' }),
-  ERR_DPOP_REPLAY_STORE_FAILED: { status: 503, title: 'Credential check unavailable', decision: 'error' },
+  ERR_DPOP_REPLAY_STORE_FAILED: UNAVAILABLE,
   ERR_DPOP_PROOF_MISSING: { status: 401, title: 'DPoP proof missing', decision: 'deny' },
   ERR_OAUTH_REQUEST_INVALID: { status: 400, title: 'Malformed credentials', decision: 'deny' },
   ERR_WORKLOAD_CREDENTIAL_MISSING: { status: 401, title: 'Workload credential required', decision: 'deny' },

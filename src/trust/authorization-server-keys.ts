@@ -15,7 +15,7 @@
  *    once per cooldown, last-known keys through an outage of at most `maxStaleSeconds`, then fail closed; a copy
  *    shared across isolates through `state.cache` under a key naming the issuer and the URL);
  *  - neither: the same RemoteKeySet, whose every load (refresh or unknown `kid`) first re-reads the RFC 8414 metadata
- *    and then fetches its `jwks_uri`, which must pass asUrlProblem (https, or http to a loopback host; no
+ *    and then fetches its `jwks_uri`, which must pass fetchUrlProblem (https, or http to a loopback host; no
  *    credentials or fragment). The shared copy's key names the issuer and "RFC 8414 metadata" as the source.
  * The introspection endpoint is the configured one, else the metadata's `introspection_endpoint` (same URL rules),
  * read from a metadata copy kept with the key-set rules (served from memory, refreshed in the background every
@@ -31,7 +31,8 @@
  * types, endpoints other than introspection), or verify signed metadata (RFC 8414 §2.1 `signed_metadata`: ignored).
  */
 import type { JWK } from 'jose';
-import { asUrlProblem, type AuthorizationServerConfig } from '../config/authorization-servers.ts';
+import type { AuthorizationServerConfig } from '../config/authorization-servers.ts';
+import { fetchUrlProblem } from '../config/trust-domains.ts';
 import { describe } from '../crypto/algorithms.ts';
 import { sha256b64url } from '../crypto/digest.ts';
 import { DEFAULT_KEY_MAX_STALE_SECONDS, DEFAULT_KEY_REFRESH_SECONDS, DEFAULT_UNKNOWN_KID_COOLDOWN_SECONDS } from '../limits.ts';
@@ -87,7 +88,7 @@ export function parseAuthorizationServerMetadata(doc: unknown, issuer: string): 
   const url = (value: unknown): { value?: string; problem?: string } => {
     if (value === undefined) return {};
     if (typeof value !== 'string') return { problem: `is ${describe(value)}, expected a URL` };
-    const problem = asUrlProblem(value, { allowQuery: true });
+    const problem = fetchUrlProblem(value);
     return problem ? { problem } : { value };
   };
   const jwks = url(members.jwks_uri);

@@ -17,8 +17,16 @@
  *   POST /as/introspect                               RFC 7662: the answer a test stored for the form's `token`,
  *                                                     else {"active": false}; the request is recorded per token
  *   PUT  /__fixture/introspection/<token>             store the request body (JSON) as the answer for <token>; 204
- *   GET  /__fixture/introspection/<token>/requests    200 [{authorization, contentType, body}] of the introspection
- *                                                     requests for <token>, oldest first
+ *                                                     (`?signature=bad`: /as2 signs its JWT answer with a stray key)
+ *   GET  /__fixture/introspection/<token>/requests    200 [{path, authorization, contentType, accept, body}] of the
+ *                                                     introspection requests for <token>, oldest first
+ * With `as2Key` (a private JWK), more authorization servers for test/conformance/oauth.test.ts, each with its
+ * metadata at /.well-known/oauth-authorization-server/<name>:
+ *   /as2        its own key (JWK Set at /as2/jwks); /as2/introspect answers RFC 9701: the stored answer as
+ *               `token_introspection` of an application/token-introspection+jwt signed with that key (typ
+ *               token-introspection+jwt, iss the issuer, aud the form's client_id, iat)
+ *   /as-down    /as-down/introspect answers 500 (its requests are recorded like /as's)
+ *   /as-wrong   its metadata names the issuer of /as (RFC 8414 §3.3 forbids using it)
  *
  * Upstream behaviours (any path, unless noted):
  *   (none)                          200 JSON echo of method, path and body size, after the whole body arrived
@@ -34,6 +42,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
+import { importJWK, SignJWT } from 'jose';
 
 export interface FixtureRecord {
   id: string;
@@ -69,6 +78,8 @@ const INTROSPECTION = '/__fixture/introspection/';
 
 /** One introspection request as the fixture authorization server received it. */
 export interface IntrospectionRecord {
+  /** The introspection endpoint's path (`/as/introspect`, `/as2/introspect`, ...). */
+  path: string;
   authorization: string | null;
   contentType: string | null;
   accept: string | null;
@@ -78,12 +89,22 @@ export interface IntrospectionRecord {
 export interface FixtureOptions {
   /** The authorization server's public signing key (JWK with kid and alg); without it no AS is served. */
   asJwk?: JsonWebKey & { kid: string };
+  /** The private signing key (JWK with kid) of the /as2 authorization server; without it /as2, /as-down and /as-wrong are not served. */
+  as2Key?: JsonWebKey & { kid: string };
+}
+
+/** The authorization servers the fixture can serve, by issuer path segment. */
+const AS_NAMES = /^\/(?:\.well-known\/oauth-authorization-server\/)?(as|as2|as-down|as-wrong)(?:\/|$)/;
+
+interface IntrospectionState {
+  answers: Map<string, { body: string; badSignature: boolean }>;
+  requests: Map<string, IntrospectionRecord[]>;
 }
 
 export async function startFixture(options: FixtureOptions = {}): Promise<Fixture> {
   const records = new Map<string, FixtureRecord>();
   const keySets = new Map<string, { document: string; fetches: number }>();
-  const introspection = { answers: new Map<string, string>(), requests: new Map<string, IntrospectionRecord[]>() };
+  const introspection: IntrospectionState = { answers: new Map(), requests: new Map() };
   let anonymous = 0;
   let origin = '';
 
@@ -104,8 +125,9 @@ export async function startFixture(options: FixtureOptions = {}): Promise<Fixtur
       return;
     }
 
-    if (options.asJwk && (url.pathname.startsWith(INTROSPECTION) || url.pathname === '/.well-known/oauth-authorization-server/as' || url.pathname.startsWith('/as/'))) {
-      serveAuthorizationServer(req, res, url, origin, options.asJwk, introspection);
+    const asName = AS_NAMES.exec(url.pathname)?.[1];
+    if (options.asJwk && (url.pathname.startsWith(INTROSPECTION) || asName === 'as' || (options.as2Key && asName !== undefined))) {
+      serveAuthorizationServer(req, res, url, origin, options, introspection);
       return;
     }
 
@@ -240,45 +262,69 @@ async function respond(req: IncomingMessage, res: ServerResponse, url: URL, reco
   });
 }
 
-/** The fixture authorization server (issuer `${origin}/as`) and its test control endpoints. */
-function serveAuthorizationServer(
-  req: IncomingMessage,
-  res: ServerResponse,
-  url: URL,
-  origin: string,
-  jwk: JsonWebKey,
-  state: { answers: Map<string, string>; requests: Map<string, IntrospectionRecord[]> },
-): void {
-  const answer = (status: number, body?: string) => {
-    res.writeHead(status, body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+/** The fixture authorization servers (issuers `${origin}/as`, and with `as2Key` /as2, /as-down, /as-wrong) and their test control endpoints. */
+function serveAuthorizationServer(req: IncomingMessage, res: ServerResponse, url: URL, origin: string, options: FixtureOptions, state: IntrospectionState): void {
+  const answer = (status: number, body?: string, type = 'application/json') => {
+    res.writeHead(status, body === undefined ? {} : { 'content-type': type, 'content-length': Buffer.byteLength(body) });
     res.end(body);
   };
   let body = '';
   req.setEncoding('utf8');
   req.on('data', (chunk: string) => { body += chunk; });
   req.on('end', () => {
-    const issuer = `${origin}/as`;
-    if (url.pathname === '/.well-known/oauth-authorization-server/as' && req.method === 'GET') {
-      return answer(200, JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks`, introspection_endpoint: `${issuer}/introspect` }));
-    }
-    if (url.pathname === '/as/jwks' && req.method === 'GET') return answer(200, JSON.stringify({ keys: [jwk] }));
-    if (url.pathname === '/as/introspect' && req.method === 'POST') {
-      const token = new URLSearchParams(body).get('token') ?? '';
-      const list = state.requests.get(token) ?? [];
-      list.push({ authorization: req.headers.authorization ?? null, contentType: req.headers['content-type'] ?? null, accept: req.headers.accept ?? null, body });
-      state.requests.set(token, list);
-      return answer(200, state.answers.get(token) ?? '{"active":false}');
-    }
-    if (url.pathname.startsWith(INTROSPECTION)) {
-      const [token = '', tail] = url.pathname.slice(INTROSPECTION.length).split('/').map(decodeURIComponent);
-      if (req.method === 'PUT' && tail === undefined) {
-        state.answers.set(token, body);
-        return answer(204);
+    void (async () => {
+      const metadata = /^\/\.well-known\/oauth-authorization-server\/([a-z0-9-]+)$/.exec(url.pathname)?.[1];
+      if (metadata !== undefined && req.method === 'GET') {
+        const issuer = `${origin}/${metadata}`;
+        // /as-wrong publishes the metadata of /as: a different issuer than the URL was built from.
+        const named = metadata === 'as-wrong' ? `${origin}/as` : issuer;
+        return answer(200, JSON.stringify({ issuer: named, jwks_uri: `${named}/jwks`, introspection_endpoint: `${named}/introspect` }));
       }
-      if (req.method === 'GET' && tail === 'requests') return answer(200, JSON.stringify(state.requests.get(token) ?? []));
-    }
-    answer(404, '{}');
+      const jwks = /^\/(as|as2)\/jwks$/.exec(url.pathname)?.[1];
+      if (jwks !== undefined && req.method === 'GET') {
+        const key = jwks === 'as' ? options.asJwk! : publicJwk(options.as2Key!);
+        return answer(200, JSON.stringify({ keys: [key] }));
+      }
+      const endpoint = /^\/(as|as2|as-down)\/introspect$/.exec(url.pathname)?.[1];
+      if (endpoint !== undefined && req.method === 'POST') {
+        const form = new URLSearchParams(body);
+        const token = form.get('token') ?? '';
+        const list = state.requests.get(token) ?? [];
+        list.push({ path: url.pathname, authorization: req.headers.authorization ?? null, contentType: req.headers['content-type'] ?? null, accept: req.headers.accept ?? null, body });
+        state.requests.set(token, list);
+        if (endpoint === 'as-down') return answer(500, '{"error":"server_error"}');
+        const stored = state.answers.get(token);
+        if (endpoint === 'as') return answer(200, stored?.body ?? '{"active":false}');
+        const jwt = await introspectionJwt(`${origin}/as2`, form.get('client_id') ?? '', stored?.body ?? '{"active":false}', options.as2Key!, stored?.badSignature === true);
+        return answer(200, jwt, 'application/token-introspection+jwt');
+      }
+      if (url.pathname.startsWith(INTROSPECTION)) {
+        const [token = '', tail] = url.pathname.slice(INTROSPECTION.length).split('/').map(decodeURIComponent);
+        if (req.method === 'PUT' && tail === undefined) {
+          state.answers.set(token, { body, badSignature: url.searchParams.get('signature') === 'bad' });
+          return answer(204);
+        }
+        if (req.method === 'GET' && tail === 'requests') return answer(200, JSON.stringify(state.requests.get(token) ?? []));
+      }
+      answer(404, '{}');
+    })().catch(() => answer(500, '{"error":"fixture"}'));
   });
+}
+
+/** The public half of a private EC JWK, with its kid, alg and use. */
+function publicJwk(jwk: JsonWebKey & { kid: string }): JsonWebKey & { kid: string } {
+  const { kty, crv, x, y, kid } = jwk;
+  return { kty, crv, x, y, kid, alg: 'ES256', use: 'sig' } as JsonWebKey & { kid: string };
+}
+
+/** An RFC 9701 §5 answer: `answer` (JSON text) as token_introspection, signed with `key`, or under its kid with a fresh stray key. */
+async function introspectionJwt(issuer: string, clientId: string, answer: string, key: JsonWebKey & { kid: string }, stray: boolean): Promise<string> {
+  const signing = stray
+    ? ((await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign'])) as CryptoKeyPair).privateKey
+    : ((await importJWK({ ...key, alg: 'ES256' } as never, 'ES256')) as CryptoKey);
+  return new SignJWT({ iss: issuer, aud: clientId, iat: Math.floor(Date.now() / 1000), token_introspection: JSON.parse(answer) as Record<string, unknown> })
+    .setProtectedHeader({ alg: 'ES256', typ: 'token-introspection+jwt', kid: key.kid })
+    .sign(signing);
 }
 
 /** The key-set control endpoint: publish (PUT), serve (GET) and count fetches of the documents named in `keySets`. */

@@ -4,25 +4,26 @@
  * trust domain key file beside the config file, and on every runtime the gateway's own identity, a WIT minted with
  * the run's issuer key, in the variable IDENTITY_ENV, and the mTLS trust domain's root CA, a certificate generated
  * here whose private key the tests get to issue client certificates with; the fixture serves an OAuth authorization
- * server whose signing key is generated here, and the gateway gets its client secret there in AS_SECRET_ENV), waits
+ * server whose signing key is generated here (and a second one, /as2, whose private key the fixture signs its RFC 9701
+ * answers with), and the gateway gets its client secret there in AS_SECRET_ENV), waits
  * for /healthz, provides both URLs (and those keys) to the tests, and stops both in teardown (also when startup fails).
  */
 import type { TestProject } from 'vitest/node';
 import type { ConformanceTarget } from './context.ts';
 import { mintWit } from '../../src/mint/wit.ts';
 import { generateKey, KU, makeCert, toPem } from '../unit/x509/pki.ts';
-import { AS_KID, AS_SECRET_ENV, conformanceConfig, FILE_KID, GATEWAY_ID, IDENTITY_ENV, ISSUER, ISSUER_KID, KEY_FILE, MAX_WIT_LIFETIME, MTLS_ROOT_NAME, MTLS_TRUST_DOMAIN } from './config.ts';
+import { AS2_KID, AS_KID, AS_SECRET_ENV, conformanceConfig, FILE_KID, GATEWAY_ID, IDENTITY_ENV, ISSUER, ISSUER_KID, KEY_FILE, MAX_WIT_LIFETIME, MTLS_ROOT_NAME, MTLS_TRUST_DOMAIN } from './config.ts';
 import { startFixture } from './fixture.ts';
 import { deadPort, RUNTIMES, startGateway, type Runtime } from './runtimes.ts';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const runtime = runtimeOf(project);
-  const [issuer, other, file, x509Root, as] = await Promise.all([signingKey(), signingKey(), signingKey(), rootCa(), signingKey()]);
+  const [issuer, other, file, x509Root, as, as2] = await Promise.all([signingKey(), signingKey(), signingKey(), rootCa(), signingKey(), signingKey()]);
   // The fixture authorization server's client secret for the gateway (OAuth introspection), fresh per run.
   const clientSecret = Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64url');
   // The gateway's own identity, as an Identity Server of the conformance trust domain would issue it.
   const identity = await mintWit({ issuerKey: { ...issuer.privateJwk, kid: ISSUER_KID, alg: 'ES256' }, issuer: ISSUER, subject: GATEWAY_ID, ttlSeconds: MAX_WIT_LIFETIME });
-  const fixture = await startFixture({ asJwk: { ...as.publicJwk, kid: AS_KID, alg: 'ES256', use: 'sig' } });
+  const fixture = await startFixture({ asJwk: { ...as.publicJwk, kid: AS_KID, alg: 'ES256', use: 'sig' }, as2Key: { ...as2.privateJwk, kid: AS2_KID } });
   // Workers cannot read files: there the keySource.file trust domain is a config error (key-sources.test.ts).
   const withKeyFile = runtime !== 'workerd';
   const files: Record<string, string> = withKeyFile ? { [KEY_FILE]: JSON.stringify({ keys: [{ ...file.publicJwk, kid: FILE_KID }] }) } : {};

@@ -238,7 +238,7 @@ describe('keySource in the config', () => {
 
   it('refuses insecure, credentialed and relative URLs, both or neither of url and file, and both jwks and keySource', () => {
     const path = `trustDomains["${TD}"].keySource`;
-    expect(problems(base({ url: 'http://keys.example/jwks' }))).toEqual([`${path}.url: must be https (plain http only to a loopback host): trust anchors fetched in clear text could be replaced on the way`]);
+    expect(problems(base({ url: 'http://keys.example/jwks' }))).toEqual([`${path}.url: must be https (plain http only to a loopback host): keys and answers fetched in clear text could be replaced on the way`]);
     expect(problems(base({ url: 'https://u:p@keys.example/' }))).toEqual([`${path}.url: must not carry credentials`]);
     expect(problems(base({ url: '/jwks.json' }))).toEqual([`${path}.url: must be an absolute URL`]);
     expect(problems(base({ url: URL_, file: 'k.json' }))).toEqual([`${path}: set exactly one of url and file`]);
