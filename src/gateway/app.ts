@@ -288,7 +288,7 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
       mcpInfo = inspected.value;
     }
     // Scopes and step-up per operation (RFC 6750 §3.1, RFC 9470 §3): the route's, plus its MCP tools' and methods'.
-    if (oauthRoute && principal?.user) {
+    if (oauthRoute && principal) {
       const problem = oauthRoute.requirementProblem(principal.user, operationRequirement(route.config.auth!.oauth!, mcpInfo?.calls ?? []));
       if (problem) return fail(c, requestId, problem.code, problem.detail, route.config, { ...who, wire: { challenges: problem.challenges, headers: { ...authHeaders, ...OAUTH_CORS } } });
     }

@@ -155,7 +155,8 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
     }));
 
     const oauthConfig = auth.oauth;
-    const oauth = oauthConfig && deps.oauth ? oauthRoute(oauthConfig, oauthConfig.resource ?? defaultResource(deps.publicUrl.href, route.path)!, deps.oauth) : undefined;
+    if (oauthConfig && !deps.oauth) throw new TypeError(`route ${route.path} accepts access tokens, and no OAuth ports were given`);
+    const oauth = oauthConfig ? oauthRoute(oauthConfig, oauthConfig.resource ?? defaultResource(deps.publicUrl.href, route.path)!, deps.oauth!) : undefined;
     // RFC 9110 §11.6.1: a 401 names every scheme the route accepts. The -01 carriage defines no scheme; `WPT`
     // (registered by -02) still tells the caller that a workload proof is expected. Bearer / DPoP come first: MCP
     // clients read only the first challenge (mcp-a2a notes §1.4).

@@ -47,7 +47,8 @@ export type CredentialErrorCode =
   | 'ERR_ACCESS_TOKEN_DPOP_BOUND' // a DPoP-bound token presented as Bearer (RFC 9449 §7.2)
   | 'ERR_ACCESS_TOKEN_NOT_DPOP_BOUND' // the DPoP scheme with a token bound to no key (RFC 9449 §7.1)
   | 'ERR_ACCESS_TOKEN_INSUFFICIENT_USER_AUTH' // acr / auth_time do not meet the operation's step-up requirement (RFC 9470 §3)
-  | 'ERR_WORKLOAD_CREDENTIAL_MISSING'; // a route that needs a workload credential AND an access token got only the token
+  | 'ERR_WORKLOAD_CREDENTIAL_MISSING' // a route that needs a workload credential AND an access token got only the token
+  | 'ERR_ACCESS_TOKEN_REQUIRED'; // a workload credential alone, for an operation whose scopes or step-up only a token can meet
 
 export type AuthErrorCode =
   | CredentialErrorCode
@@ -123,6 +124,7 @@ const ERRORS: Record<ErrorCode, ErrorSpec> = {
   ERR_DPOP_PROOF_MISSING: { status: 401, title: 'DPoP proof missing', decision: 'deny' },
   ERR_OAUTH_REQUEST_INVALID: { status: 400, title: 'Malformed credentials', decision: 'deny' },
   ERR_WORKLOAD_CREDENTIAL_MISSING: { status: 401, title: 'Workload credential required', decision: 'deny' },
+  ERR_ACCESS_TOKEN_REQUIRED: { status: 401, title: 'Access token required', decision: 'deny' },
   // MCP front: a malformed request or header/body disagreement (2026-07-28 transports: 400, -32020 HeaderMismatch).
   ...Object.fromEntries(Object.keys(MCP_REQUEST_ERRORS).map((code) => [code, { status: 400, title: 'Invalid MCP request', decision: 'deny', jsonRpc: MCP_JSONRPC_CODES[code as McpRequestErrorCode] }])) as Record<McpRequestErrorCode, ErrorSpec>,
   // A legacy session opened by another principal: refused without saying whose it is.

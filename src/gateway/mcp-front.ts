@@ -36,9 +36,13 @@ export function mcpFront(cache: Cache, namespace: string): McpFront {
   return {
     inspect: async (request, body, principal) => {
       const read = readMcpRequest({ method: request.method, headers: request.headers }, body);
-      if (!read.ok || !principal || read.value.sessionId === undefined) return read;
+      if (!read.ok || !principal) return read;
+      // Mcp-Session-Id is forwarded in every era: a modern-era request (or one merely claiming a later revision)
+      // carrying a legacy session id must not reach a legacy upstream unchecked, so any present id is checked.
+      const sessionId = read.value.sessionId ?? request.headers.get('mcp-session-id') ?? undefined;
+      if (sessionId === undefined || sessionId === '') return read;
       const owner = await sessionOwner(principal);
-      const state = await sessions.check(read.value.sessionId, owner);
+      const state = await sessions.check(sessionId, owner);
       if (state === 'foreign') return fail('ERR_MCP_SESSION_FOREIGN', 'the session was opened by another principal');
       if (state === 'unknown') return fail('ERR_MCP_SESSION_UNKNOWN', 'no session with this id was opened through the gateway (or its binding expired)');
       return ok(read.value);

@@ -74,8 +74,12 @@ export interface OAuthRoute {
   /** Whether the request presents an access token (an `Authorization` scheme this route reads, or a query token). */
   presents(request: Request): boolean;
   authenticate(request: Request, path: string, background?: Background): Promise<OAuthSuccess | OAuthRefusal>;
-  /** The scopes / step-up the operation needs and the token lacks, as a refusal; undefined when it meets them. */
-  requirementProblem(user: UserPrincipal, requirement: Requirement): OAuthRefusal | undefined;
+  /**
+   * The scopes / step-up the operation needs and the token lacks, as a refusal; undefined when it meets them. A
+   * caller authenticated without an access token (`user` undefined: a workload credential on a route that takes
+   * either) meets only an operation that needs nothing a token carries.
+   */
+  requirementProblem(user: UserPrincipal | undefined, requirement: Requirement): OAuthRefusal | undefined;
 }
 
 /** What one request needs: the route's own requirement merged with those of its MCP tools and methods. */
@@ -150,7 +154,8 @@ export function oauthRoute(config: OAuthRouteConfig, resource: string, ports: OA
   });
 
   const extract = (request: Request): Presented | OAuthRefusal | undefined => {
-    if (new URL(request.url).searchParams.has('access_token')) return invalidRequest('an access_token query parameter (RFC 6750 §2.3; MCP forbids tokens in the URI)');
+    // The query is parsed (names may be percent-encoded) only when there is one.
+    if (request.url.includes('?') && new URL(request.url).searchParams.has('access_token')) return invalidRequest('an access_token query parameter (RFC 6750 §2.3; MCP forbids tokens in the URI)');
     const value = request.headers.get('authorization');
     if (value === null) return undefined;
     const space = value.indexOf(' ');
@@ -175,7 +180,7 @@ export function oauthRoute(config: OAuthRouteConfig, resource: string, ports: OA
       if (!introspecting || !ports.introspector) return refuse('ERR_ACCESS_TOKEN_MALFORMED', 'not a JWT, and no authorization server of this route introspects tokens', scheme, 'invalid_token');
       const answer = await ports.introspector.introspect(introspecting, token, { audience: resource, dpop: scheme === 'dpop', ...(background ? { background } : {}) });
       if (!answer.ok) {
-        if (answer.code === 'ERR_INTROSPECTION_FAILED' || answer.code === 'ERR_INTROSPECTION_RESPONSE_INVALID') return { ok: false, code: answer.code, detail: answer.detail, challenges: [] };
+        if (answer.code === 'ERR_INTROSPECTION_FAILED' || answer.code === 'ERR_INTROSPECTION_RESPONSE_INVALID' || answer.code === 'ERR_ACCESS_TOKEN_KEY_SOURCE_FAILED') return { ok: false, code: answer.code, detail: answer.detail, challenges: [] };
         return refuse(answer.code, answer.detail, scheme, 'invalid_token');
       }
       return { ok: true, token: answer.value, via: 'introspected' };
@@ -283,6 +288,11 @@ export function oauthRoute(config: OAuthRouteConfig, resource: string, ports: OA
       return headers ? { ok: true, user, headers } : { ok: true, user };
     },
     requirementProblem: (user, requirement) => {
+      if (!user) {
+        if (requirement.scopes.length === 0 && requirement.acrValues === undefined && requirement.maxAge === undefined) return undefined;
+        // Scopes and authentication context are what a token carries: without one, ask for one (RFC 6750 §3).
+        return { ok: false, code: 'ERR_ACCESS_TOKEN_REQUIRED', detail: 'the operation needs scopes or a user authentication that only an access token carries', challenges: missingChallenges };
+      }
       const scheme = user.dpopJkt !== undefined ? 'dpop' : 'bearer';
       const missing = requirement.scopes.filter((s) => !user.scopes.includes(s));
       if (missing.length > 0) {

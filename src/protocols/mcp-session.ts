@@ -96,9 +96,11 @@ export function sessionBinding(cache: Cache, options: SessionBindingOptions = {}
  * names neither a workload nor a user (there is no one to bind to).
  */
 export async function sessionOwner(principal: Principal): Promise<string> {
-  const p = principal as { workloadId?: string; trustDomain?: string; user?: { issuer: string; subject: string } };
+  const p = principal as { workloadId?: string; trustDomain?: string; user?: { issuer: string; subject: string; tokenHash?: string } };
   const workload = typeof p.workloadId === 'string' ? [p.trustDomain ?? null, p.workloadId] : null;
-  const user = p.user !== undefined && p.user !== null ? [p.user.issuer, p.user.subject] : null;
+  // An introspection answer naming neither `sub` nor `client_id` gives subject '': every such token of the issuer
+  // would be one owner, so the session is bound to that token alone (its hash) instead.
+  const user = p.user !== undefined && p.user !== null ? (p.user.subject === '' ? [p.user.issuer, '', p.user.tokenHash ?? null] : [p.user.issuer, p.user.subject]) : null;
   if (workload === null && user === null) throw new TypeError('the principal names neither a workload nor a user');
   // JSON arrays of strings and nulls: an unambiguous encoding, so no two identities share an input.
   return sha256b64url(JSON.stringify([OWNER_CONTEXT, workload, user]));

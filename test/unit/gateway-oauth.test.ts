@@ -64,6 +64,7 @@ beforeAll(async () => {
       http('/rot', { authorizationServers: [AS_ROT] }),
       http('/both', { withWorkload: true }, { wit: { trustDomains: [TD], carriage: 'header' } }),
       http('/any', {}, { wit: { trustDomains: [TD], carriage: 'header' } }),
+      http('/any-scoped', { scopes: ['read'] }, { wit: { trustDomains: [TD], carriage: 'header' } }),
       { path: '/mcp', protocol: 'mcp', upstream: 'http://up.internal/mcp', auth: { oauth: { authorizationServers: [AS], scopes: ['mcp'], tools: { deploy: { scopes: ['deploy', 'admin'] } }, methods: { 'resources/read': { scopes: ['files'] } } } } },
     ],
   };
@@ -420,5 +421,16 @@ describe('a workload credential with the token', () => {
     const foreign = await token('/api');
     const res = await gw.fetch(request('/any', [...wimse01(w, await wpt(w, '/any', { ath: await sha256b64url(foreign) })), bearer(foreign)]));
     await expectRefusal(res, 401, 'ERR_ACCESS_TOKEN_AUD_MISMATCH', `Bearer error="invalid_token", ${rm('/any')}`);
+  });
+
+  it('any-mode with scopes: a WIT alone cannot meet a scope (only a token carries one): 401 ERR_ACCESS_TOKEN_REQUIRED asking for a token', async () => {
+    const { gw } = setup();
+    const w = await wit();
+    const res = await gw.fetch(request('/any-scoped', wimse01(w, await wpt(w, '/any-scoped'))));
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { code: string }).code).toBe('ERR_ACCESS_TOKEN_REQUIRED');
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer resource_metadata="[^"]+\/any-scoped", scope="read", DPoP /);
+    const t = await token('/any-scoped', { scope: 'read' });
+    expect((await gw.fetch(request('/any-scoped', [...wimse01(w, await wpt(w, '/any-scoped', { ath: await sha256b64url(t) })), bearer(t)]))).status).toBe(200);
   });
 });

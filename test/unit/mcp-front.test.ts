@@ -102,6 +102,23 @@ describe('legacy MCP sessions bound to their principal', () => {
     expect((await gw.fetch(mcp('/mcp', alice, 'tools/list', session))).status).toBe(404);
   });
 
+  it('checks a session id sent with a modern-era MCP-Protocol-Version too (no bypass by claiming 2026-07-28)', async () => {
+    const { gw, seen } = setup();
+    const session = (await gw.fetch(mcp('/mcp', await token('/mcp', 'alice'), 'initialize'))).headers.get('mcp-session-id')!;
+    const before = seen.length;
+    const modernPost = mcp('/mcp', await token('/mcp', 'mallory'), 'tools/list', session);
+    modernPost.headers.set('mcp-protocol-version', '2026-07-28');
+    modernPost.headers.set('mcp-method', 'tools/list');
+    expect((await gw.fetch(modernPost)).status).toBe(403);
+    const modernDelete = mcp('/mcp', await token('/mcp', 'mallory'), '', session, 'DELETE');
+    modernDelete.headers.set('mcp-protocol-version', '2099-01-01');
+    expect((await gw.fetch(modernDelete)).status).toBe(403);
+    const modernGet = mcp('/mcp', await token('/mcp', 'mallory'), '', 'never-opened', 'GET');
+    modernGet.headers.set('mcp-protocol-version', '2026-07-28');
+    expect((await gw.fetch(modernGet)).status).toBe(404);
+    expect(seen.length).toBe(before);
+  });
+
   it('a public MCP route checks no binding', async () => {
     const { gw, seen } = setup();
     const init = await gw.fetch(mcp('/open', undefined, 'initialize'));

@@ -57,6 +57,13 @@ describe('sessionOwner', () => {
     expect(await sessionOwner(withUser(agent, 'a|b', 'c'))).not.toBe(await sessionOwner(withUser(agent, 'a', 'b|c')));
   });
 
+  it('binds a user without a subject (introspected, no sub nor client_id) to its token, not to every such token', async () => {
+    const anonymous = (tokenHash: string) =>
+      ({ ...base, credential: 'access-token', user: { issuer: 'https://as.example', subject: '', clientId: '', scopes: [], token: 'introspected', tokenHash, expiresAt: base.expiresAt } }) as unknown as Principal;
+    expect(await sessionOwner(anonymous('token-1'))).not.toBe(await sessionOwner(anonymous('token-2')));
+    expect(await sessionOwner(anonymous('token-1'))).toBe(await sessionOwner(anonymous('token-1')));
+  });
+
   it('rejects a principal that names neither a workload nor a user', async () => {
     await expect(sessionOwner({ ...base } as unknown as Principal)).rejects.toThrow(TypeError);
   });
