@@ -401,10 +401,11 @@ export function authenticators(deps: AuthenticateDeps): (route: RouteConfig) => 
         if (user.user.dpopJkt !== undefined) principal.keyThumbprint = user.user.dpopJkt;
         return user.headers ? { ok: true, principal, headers: user.headers } : { ok: true, principal };
       }
-      const signed = accepts.wit?.httpSig === true && (request.headers.has('signature') || request.headers.has('signature-input'));
-      if (tokenPresented && !signed && /^dpop /i.test(request.headers.get('authorization') ?? '')) {
+      // The proof extractCredentials will verify: a WPT whenever one is sent (then signature fields are ignored).
+      const wptSent = accepts.wit?.wpt === true && (carriage === 'header' ? request.headers.has('workload-proof-token') : /^wpt /i.test(request.headers.get('authorization') ?? ''));
+      if (tokenPresented && wptSent && /^dpop /i.test(request.headers.get('authorization') ?? '')) {
         // wpt-01 §3.1 binds a Bearer token (ath); a DPoP token beside a WPT would be bound to nothing the WPT covers.
-        return { ok: false, code: 'ERR_OAUTH_REQUEST_INVALID', detail: 'a DPoP token with a WPT: a WPT binds Bearer tokens only (use an HTTP signature with DPoP)', challenges: [] };
+        return oauth.invalidRequest('a DPoP token with a WPT: a WPT binds Bearer tokens only (use an HTTP signature with DPoP)');
       }
       const workload = await workloadAuth(request, path, extras);
       if (!workload.ok || (!tokenPresented && !oauthConfig!.withWorkload)) return workload;

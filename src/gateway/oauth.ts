@@ -74,6 +74,8 @@ export interface OAuthRoute {
   /** Whether the request presents an access token (an `Authorization` scheme this route reads, or a query token). */
   presents(request: Request): boolean;
   authenticate(request: Request, path: string, background?: Background): Promise<OAuthSuccess | OAuthRefusal>;
+  /** A 400 `invalid_request` (RFC 6750 §3.1), challenged on every scheme the route accepts. */
+  invalidRequest(detail: string): OAuthRefusal;
   /**
    * The scopes / step-up the operation needs and the token lacks, as a refusal; undefined when it meets them. A
    * caller authenticated without an access token (`user` undefined: a workload credential on a route that takes
@@ -228,6 +230,7 @@ export function oauthRoute(config: OAuthRouteConfig, resource: string, ports: OA
     resource,
     metadataUrl,
     missingChallenges,
+    invalidRequest,
     presents: (request) => {
       const found = extract(request);
       return found !== undefined;

@@ -4,8 +4,12 @@
  *   - RFC 9728 metadata at the route's well-known URL (GET, OPTIONS preflight, other methods 405).
  *   - RFC 6750 challenges: none presented (no error), invalid_token per JWT check (RFC 9068 §4), insufficient_scope
  *     (403, every scope the operation needs), a query token (400 invalid_request); RFC 9470 step-up.
- *   - RFC 9449 DPoP: a bound token with its proof, as Bearer, a replayed proof, a wrong htu, server nonces.
- *   - RFC 7662 introspection of opaque tokens (active, inactive, client_secret_basic).
+ *   - RFC 9449 DPoP: a bound token with its proof, as Bearer, a replayed proof, a wrong htu, server nonces; each proof
+ *     check HTTP can reach (typ, private jwk, alg per route, ath, iat window, htm, key binding, missing or repeated
+ *     DPoP field, an unbound token with the DPoP scheme).
+ *   - RFC 7662 introspection of opaque tokens (active, inactive, client_secret_basic); RFC 9701 JWT answers with
+ *     client_secret_post (a second AS, /as2), a badly signed answer, an endpoint that answers 500 or is down.
+ *   - RFC 8414 §3.3: metadata naming another issuer is not used (503, fail closed).
  *   - The MCP front on an OAuth route: per-tool scopes and step-up, Mcp-Method / body disagreement (-32020), legacy
  *     sessions bound to the user that opened them.
  * Every refusal asserts its status, its code and the WWW-Authenticate parameters.
@@ -14,8 +18,8 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT,
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sha256b64url } from '../../src/crypto/digest.ts';
 import { DEFAULT_DPOP_ALGORITHMS } from '../../src/verify/dpop.ts';
-import { expectJsonRpcError, expectProblem, json, recorded, requestId, send, type RawResponse } from './client.ts';
-import { AS_CLIENT_ID, AS_KID, AS_PATH, OAUTH_MAX_AGE, PUBLIC_URL } from './config.ts';
+import { expectJsonRpcError, expectProblem, json, record, recorded, requestId, send, type RawResponse } from './client.ts';
+import { AS2_CLIENT_ID, AS2_PATH, AS_CLIENT_ID, AS_DEAD_PATH, AS_DOWN_PATH, AS_KID, AS_PATH, AS_WRONG_PATH, ES256_ONLY, OAUTH_MAX_AGE, PUBLIC_URL } from './config.ts';
 import { target } from './context.ts';
 import type { IntrospectionRecord } from './fixture.ts';
 
@@ -62,17 +66,16 @@ interface DpopKey {
   jkt: string;
 }
 
-async function dpopKey(): Promise<DpopKey> {
-  const { privateKey, publicKey } = await generateKeyPair('ES256');
+async function dpopKey(alg: 'ES256' | 'EdDSA' = 'ES256'): Promise<DpopKey> {
+  const { privateKey, publicKey } = await generateKeyPair(alg);
   const jwk = await exportJWK(publicKey);
   return { privateKey, jwk, jkt: await calculateJwkThumbprint(jwk, 'sha256') };
 }
 
-/** An RFC 9449 proof for `method` `htu` bound to `token` (ath). */
-async function dpopProof(key: DpopKey, method: string, htu: string, token: string, extra: Record<string, unknown> = {}): Promise<string> {
-  return new SignJWT({ htm: method, htu, jti: unique('proof'), ath: await sha256b64url(new TextEncoder().encode(token)), ...extra })
-    .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: key.jwk })
-    .setIssuedAt()
+/** An RFC 9449 proof for `method` `htu` bound to `token` (ath); `extra` claims and `header` members override. */
+async function dpopProof(key: DpopKey, method: string, htu: string, token: string, extra: Record<string, unknown> = {}, header: Record<string, unknown> = {}): Promise<string> {
+  return new SignJWT({ htm: method, htu, jti: unique('proof'), ath: await sha256b64url(new TextEncoder().encode(token)), iat: now(), ...extra })
+    .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: key.jwk, ...header } as never)
     .sign(key.privateKey);
 }
 
@@ -135,6 +138,8 @@ function expectChallenge(list: Challenge[], scheme: string, error: string, path:
 }
 
 const bearer = (token: string, extra: Record<string, string> = {}) => ({ authorization: `Bearer ${token}`, ...extra });
+/** A 503 (the gateway could not check the credential) names no challenge: the client did nothing wrong. */
+const noChallenge = (response: RawResponse) => expect(response.headers['www-authenticate'], 'WWW-Authenticate on a 503').toBeUndefined();
 
 describe(`OAuth resource server (${target().runtime})`, () => {
   describe('RFC 9728 protected resource metadata', () => {
@@ -399,6 +404,184 @@ describe(`OAuth resource server (${target().runtime})`, () => {
       await store(narrow, { active: true, iss: issuer, aud: `${PUBLIC_URL}/oauth`, sub: 'user-2', scope: 'write', exp: now() + 300 });
       const params = expectChallenge(expectRefusal(await send('/oauth', { headers: bearer(narrow) }), 403, 'ERR_ACCESS_TOKEN_INSUFFICIENT_SCOPE'), 'Bearer', 'insufficient_scope', '/oauth');
       expect(params.scope).toBe('read');
+    });
+
+
+    it('RFC 9701: a signed JWT answer from /as2 passes; the gateway used client_secret_post and asked for the JWT', async () => {
+      const token = opaque();
+      const as2 = `${target().fixtureUrl}${AS2_PATH}`;
+      await store(token, { active: true, iss: as2, aud: `${PUBLIC_URL}/oauth-jwt`, sub: 'user-3', client_id: 'conformance-client', scope: 'read', exp: now() + 300, token_type: 'Bearer' });
+      const id = requestId('oauth-jwt');
+      const response = await send('/oauth-jwt', { headers: bearer(token, { 'x-request-id': id }) });
+      expect(response.status, response.body).toBe(200);
+      expect((await recorded(id)).headers.authorization).toBeUndefined();
+      const seen = await requests(token);
+      expect(seen).toHaveLength(1);
+      const [request] = seen;
+      expect(request!.path).toBe('/as2/introspect');
+      expect(request!.authorization).toBeNull();
+      expect(request!.accept).toBe('application/token-introspection+jwt');
+      expect(request!.contentType).toMatch(/^application\/x-www-form-urlencoded/);
+      const form = new URLSearchParams(request!.body);
+      expect(form.get('token')).toBe(token);
+      expect(form.get('client_id')).toBe(AS2_CLIENT_ID);
+      expect(form.get('client_secret')).toBe(target().oauth.clientSecret);
+    });
+
+    it('RFC 9701: a JWT answer saying inactive: 401 ERR_ACCESS_TOKEN_INACTIVE, invalid_token', async () => {
+      const token = opaque();
+      await store(token, { active: false });
+      expectChallenge(expectRefusal(await send('/oauth-jwt', { headers: bearer(token) }), 401, 'ERR_ACCESS_TOKEN_INACTIVE'), 'Bearer', 'invalid_token', '/oauth-jwt');
+    });
+
+    it('RFC 9701: an answer signed by another key under the AS kid: 503 ERR_INTROSPECTION_RESPONSE_INVALID, no challenge', async () => {
+      const token = opaque();
+      const put = await fetch(`${target().fixtureUrl}/__fixture/introspection/${token}?signature=bad`, { method: 'PUT', body: JSON.stringify({ active: true, aud: `${PUBLIC_URL}/oauth-jwt`, sub: 'user-3', scope: 'read', exp: now() + 300 }) });
+      expect(put.status).toBe(204);
+      const id = requestId('oauth-jwt-bad');
+      const response = await send('/oauth-jwt', { headers: bearer(token, { 'x-request-id': id }) });
+      expectProblem(response, 503, 'ERR_INTROSPECTION_RESPONSE_INVALID');
+      noChallenge(response);
+      expect((await requests(token)).length).toBe(1);
+      expect(await record(id)).toBeNull();
+    });
+
+    it('an introspection endpoint answering 500: 503 ERR_INTROSPECTION_FAILED, no challenge', async () => {
+      const token = opaque();
+      const id = requestId('oauth-as-down');
+      const response = await send('/oauth-as-down', { headers: bearer(token, { 'x-request-id': id }) });
+      expectProblem(response, 503, 'ERR_INTROSPECTION_FAILED');
+      noChallenge(response);
+      const seen = await requests(token);
+      expect(seen.map((r) => r.path)).toEqual([`${AS_DOWN_PATH}/introspect`]);
+      expect(await record(id)).toBeNull();
+    });
+
+    it('an introspection endpoint on a closed port: 503 ERR_INTROSPECTION_FAILED, no challenge', async () => {
+      const id = requestId('oauth-as-dead');
+      const response = await send('/oauth-as-dead', { headers: bearer(opaque(), { 'x-request-id': id }) });
+      expectProblem(response, 503, 'ERR_INTROSPECTION_FAILED');
+      noChallenge(response);
+      expect(await record(id)).toBeNull();
+      expect(AS_DEAD_PATH).toBe('/as-dead');
+    });
+  });
+
+  describe('RFC 8414 key discovery', () => {
+    it('metadata naming another issuer is not used (§3.3): 503 ERR_ACCESS_TOKEN_KEY_SOURCE_FAILED, no challenge, also on a retry', async () => {
+      // The metadata of /as-wrong names /as, whose JWK Set holds the key this token is signed with: using the
+      // document anyway would let the token through.
+      const wrong = `${target().fixtureUrl}${AS_WRONG_PATH}`;
+      for (const label of ['first', 'retry']) {
+        const id = requestId(`oauth-as-wrong-${label}`);
+        const token = await accessToken('/oauth-as-wrong', { claims: { iss: wrong } });
+        const response = await send('/oauth-as-wrong', { headers: bearer(token, { 'x-request-id': id }) });
+        expectProblem(response, 503, 'ERR_ACCESS_TOKEN_KEY_SOURCE_FAILED');
+        noChallenge(response);
+        expect(await record(id)).toBeNull();
+      }
+    });
+  });
+
+  describe('DPoP proof checks (RFC 9449 §4.3, §7.1)', () => {
+    const htu = `${PUBLIC_URL}/oauth`;
+    const sha = (text: string) => sha256b64url(new TextEncoder().encode(text));
+    interface DpopCase {
+      name: string;
+      /** The Authorization and DPoP fields for GET /oauth. */
+      build: () => Promise<Record<string, string | string[]>>;
+      code: string;
+      error: string;
+    }
+    const bound = async () => {
+      const key = await dpopKey();
+      return { key, token: await accessToken('/oauth', { claims: { cnf: { jkt: key.jkt } } }) };
+    };
+    const cases: DpopCase[] = [
+      { name: 'typ JWT', code: 'ERR_DPOP_TYP_INVALID', error: 'invalid_dpop_proof', build: async () => {
+        const { key, token } = await bound();
+        return { authorization: `DPoP ${token}`, dpop: await dpopProof(key, 'GET', htu, token, {}, { typ: 'JWT' }) };
+      } },
+      { name: 'a private key member (d) in jwk', code: 'ERR_DPOP_JWK_PRIVATE', error: 'invalid_dpop_proof', build: async () => {
+        const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+        const jwk = await exportJWK(publicKey);
+        const key: DpopKey = { privateKey, jwk, jkt: await calculateJwkThumbprint(jwk, 'sha256') };
+        const token = await accessToken('/oauth', { claims: { cnf: { jkt: key.jkt } } });
+        return { authorization: `DPoP ${token}`, dpop: await dpopProof(key, 'GET', htu, token, {}, { jwk: await exportJWK(privateKey) }) };
+      } },
+      { name: 'ath of another token', code: 'ERR_DPOP_ATH_MISMATCH', error: 'invalid_dpop_proof', build: async () => {
+        const { key, token } = await bound();
+        return { authorization: `DPoP ${token}`, dpop: await dpopProof(key, 'GET', htu, token, { ath: await sha(`${token}x`) }) };
+      } },
+      { name: 'no ath', code: 'ERR_DPOP_ATH_MISMATCH', error: 'invalid_dpop_proof', build: async () => {
+        const { key, token } = await bound();
+        return { authorization: `DPoP ${token}`, dpop: await dpopProof(key, 'GET', htu, token, { ath: undefined }) };
+      } },
+      { name: 'iat 10 minutes old', code: 'ERR_DPOP_IAT_OUT_OF_WINDOW', error: 'invalid_dpop_proof', build: async () => {
+        const { key, token } = await bound();
+        return { authorization: `DPoP ${token}`, dpop: await dpopProof(key, 'GET', htu, token, { iat: now() - 600 }) };
+      } },
+      { name: 'iat 10 minutes ahead', code: 'ERR_DPOP_IAT_OUT_OF_WINDOW', error: 'invalid_dpop_proof', build: async () => {
+        const { key, token } = await bound();
+        return { authorization: `DPoP ${token}`, dpop: await dpopProof(key, 'GET', htu, token, { iat: now() + 600 }) };
+      } },
+      { name: 'htm POST on a GET', code: 'ERR_DPOP_HTM_MISMATCH', error: 'invalid_dpop_proof', build: async () => {
+        const { key, token } = await bound();
+        return { authorization: `DPoP ${token}`, dpop: await dpopProof(key, 'POST', htu, token) };
+      } },
+      { name: 'htm in lower case', code: 'ERR_DPOP_HTM_MISMATCH', error: 'invalid_dpop_proof', build: async () => {
+        const { key, token } = await bound();
+        return { authorization: `DPoP ${token}`, dpop: await dpopProof(key, 'get', htu, token) };
+      } },
+      { name: 'a proof key other than the token cnf.jkt', code: 'ERR_DPOP_KEY_MISMATCH', error: 'invalid_token', build: async () => {
+        const { token } = await bound();
+        return { authorization: `DPoP ${token}`, dpop: await dpopProof(await dpopKey(), 'GET', htu, token) };
+      } },
+      { name: 'the DPoP scheme without a DPoP field', code: 'ERR_DPOP_PROOF_MISSING', error: 'invalid_dpop_proof', build: async () => {
+        const { token } = await bound();
+        return { authorization: `DPoP ${token}` };
+      } },
+      { name: 'two DPoP fields', code: 'ERR_DPOP_MALFORMED', error: 'invalid_dpop_proof', build: async () => {
+        const { key, token } = await bound();
+        return { authorization: `DPoP ${token}`, dpop: [await dpopProof(key, 'GET', htu, token), await dpopProof(key, 'GET', htu, token)] };
+      } },
+      { name: 'a token bound to no key with the DPoP scheme', code: 'ERR_ACCESS_TOKEN_NOT_DPOP_BOUND', error: 'invalid_token', build: async () => {
+        const token = await accessToken('/oauth');
+        return { authorization: `DPoP ${token}`, dpop: await dpopProof(await dpopKey(), 'GET', htu, token) };
+      } },
+    ];
+    it.each(cases.map((c) => [c.name, c] as const))('%s: 401, one DPoP challenge', async (_name, c) => {
+      const id = requestId('dpop-bad');
+      const response = await send('/oauth', { headers: { ...(await c.build()), 'x-request-id': id } });
+      const list = expectRefusal(response, 401, c.code);
+      expect(list.map((x) => x.scheme)).toEqual(['DPoP']);
+      const params = expectChallenge(list, 'DPoP', c.error, '/oauth');
+      expect(params.algs?.split(' ')).toEqual([...DEFAULT_DPOP_ALGORITHMS]);
+      expect(response.headers['dpop-nonce']).toBeUndefined();
+      expect(await record(id)).toBeNull();
+    });
+
+    it('a route with dpopAlgorithms ["ES256"]: an EdDSA proof gets 401 ERR_DPOP_ALG_NOT_ALLOWED with algs="ES256"; ES256 passes', async () => {
+      const doc = json((await send('/.well-known/oauth-protected-resource/oauth-es256')).body);
+      expect(doc.dpop_signing_alg_values_supported).toEqual(ES256_ONLY);
+      const route = `${PUBLIC_URL}/oauth-es256`;
+      const ed = await dpopKey('EdDSA');
+      const edToken = await accessToken('/oauth-es256', { claims: { cnf: { jkt: ed.jkt } } });
+      const id = requestId('dpop-eddsa');
+      const refused = await send('/oauth-es256', { headers: { authorization: `DPoP ${edToken}`, dpop: await dpopProof(ed, 'GET', route, edToken, {}, { alg: 'EdDSA' }), 'x-request-id': id } });
+      const list = expectRefusal(refused, 401, 'ERR_DPOP_ALG_NOT_ALLOWED');
+      expect(list).toHaveLength(1);
+      const params = expectChallenge(list, 'DPoP', 'invalid_dpop_proof', '/oauth-es256');
+      expect(params.algs).toBe('ES256');
+      expect(await record(id)).toBeNull();
+      // An EdDSA proof is fine on a route with the default algorithms.
+      const edBound = await accessToken('/oauth', { claims: { cnf: { jkt: ed.jkt } } });
+      const ok = await send('/oauth', { headers: { authorization: `DPoP ${edBound}`, dpop: await dpopProof(ed, 'GET', htu, edBound, {}, { alg: 'EdDSA' }) } });
+      expect(ok.status, ok.body).toBe(200);
+      const es = await dpopKey();
+      const esToken = await accessToken('/oauth-es256', { claims: { cnf: { jkt: es.jkt } } });
+      const passed = await send('/oauth-es256', { headers: { authorization: `DPoP ${esToken}`, dpop: await dpopProof(es, 'GET', route, esToken) } });
+      expect(passed.status, passed.body).toBe(200);
     });
   });
 });
