@@ -13,7 +13,9 @@
  *   - A DPoP-bound token (`cnf.jkt`, or introspection `token_type` DPoP) sent as Bearer is refused (RFC 9449 §7.2),
  *     and a token sent with the DPoP scheme must be bound to the proof's key (§7.1).
  * Verified JWTs are kept per isolate and route, keyed by the token, until `exp`, and count only while the
- * issuer's key that verified them is still current; proofs are never cached.
+ * issuer's key that verified them is still current; proofs are never cached. A DPoP request whose JWT is not
+ * cached has the token's and the proof's signatures checked concurrently, with one digest of the token for both
+ * `ath` and the token hash.
  *
  * Scopes, `acr` and `auth_time` are checked per operation (`requirementProblem`), after the MCP front has read
  * the tool and method, so one 403 names every scope the operation needs (MCP 2026-07-28 scope challenges).
@@ -23,6 +25,7 @@
  */
 import type { AuthorizationServerConfig, OAuthRouteConfig, OperationRequirement } from '../config/schema.ts';
 import { parseCompactJwt } from '../crypto/jws.ts';
+import { sha256b64url } from '../crypto/digest.ts';
 import type { UserPrincipal } from '../identity/principal.ts';
 import { HOT_ACCESS_TOKEN_CACHE_ENTRIES, MAX_ACCESS_TOKEN_BYTES } from '../limits.ts';
 import { ExpiringMap } from '../state/memory.ts';
@@ -124,6 +127,8 @@ interface Presented {
 
 export function oauthRoute(config: OAuthRouteConfig, resource: string, ports: OAuthPorts): OAuthRoute {
   const metadataUrl = resourceMetadataUrl(resource);
+  // DPoP htu: the request's URL on the resource's (= publicUrl's) origin, never the Host it arrived with.
+  const resourceOrigin = new URL(resource).origin;
   const rm = `resource_metadata=${quoted(metadataUrl)}`;
   const dpopAlgorithms = config.dpopAlgorithms ?? DEFAULT_DPOP_ALGORITHMS;
   const algs = `algs=${quoted(dpopAlgorithms.join(' '))}`;
@@ -175,8 +180,8 @@ export function oauthRoute(config: OAuthRouteConfig, resource: string, ports: OA
     return { scheme, token, proof };
   };
 
-  /** The verified token: from the hot cache, local JWT verification, or introspection. */
-  const verifyToken = async (presented: Presented, background: Background | undefined): Promise<{ ok: true; token: VerifiedAccessToken; via: 'jwt' | 'introspected' } | OAuthRefusal> => {
+  /** The verified token: from the hot cache, local JWT verification, or introspection. `tokenHash`: when already computed. */
+  const verifyToken = async (presented: Presented, background: Background | undefined, tokenHash?: string): Promise<{ ok: true; token: VerifiedAccessToken; via: 'jwt' | 'introspected' } | OAuthRefusal> => {
     const { token, scheme } = presented;
     if (!JWT_SHAPE.test(token)) {
       if (!introspecting || !ports.introspector) return refuse('ERR_ACCESS_TOKEN_MALFORMED', 'not a JWT, and no authorization server of this route introspects tokens', scheme, 'invalid_token');
@@ -195,7 +200,7 @@ export function oauthRoute(config: OAuthRouteConfig, resource: string, ports: OA
     }
     let used: { kid: string | undefined; thumbprint: string } | undefined;
     let unavailable = false;
-    const claimedIssuer = issuerOf(token);
+    const claimedIssuer = unverifiedClaims(token)?.iss;
     const server = claimedIssuer !== undefined && issuers.includes(claimedIssuer) ? ports.servers[claimedIssuer] : undefined;
     const verified = await verifyAccessToken(token, {
       keys: async (issuer, kid) => {
@@ -216,6 +221,7 @@ export function oauthRoute(config: OAuthRouteConfig, resource: string, ports: OA
         maxLifetimeSeconds: server?.maxTokenLifetimeSeconds,
       },
       now: ports.now,
+      ...(tokenHash !== undefined ? { tokenHash } : {}),
     });
     if (!verified.ok) {
       if (verified.code === 'ERR_ACCESS_TOKEN_KEY_SOURCE_FAILED' || unavailable) return { ok: false, code: 'ERR_ACCESS_TOKEN_KEY_SOURCE_FAILED', detail: verified.detail, challenges: [] };
@@ -239,27 +245,46 @@ export function oauthRoute(config: OAuthRouteConfig, resource: string, ports: OA
       const presented = extract(request);
       if (presented === undefined) return { ok: false, code: 'ERR_CREDENTIALS_MISSING', detail: 'no access token presented', challenges: missingChallenges };
       if ('ok' in presented) return presented;
-      const verified = await verifyToken(presented, background);
-      if (!verified.ok) return verified;
-      const token = verified.token;
       let dpopJkt: string | undefined;
       let headers: Record<string, string> | undefined;
+      let verified: Awaited<ReturnType<typeof verifyToken>>;
       if (presented.scheme === 'bearer') {
-        if (token.cnfJkt !== undefined) return refuse('ERR_ACCESS_TOKEN_DPOP_BOUND', 'a DPoP-bound token presented as a Bearer token (RFC 9449 §7.2)', 'bearer', 'invalid_token');
+        verified = await verifyToken(presented, background);
+        if (!verified.ok) return verified;
+        if (verified.token.cnfJkt !== undefined) return refuse('ERR_ACCESS_TOKEN_DPOP_BOUND', 'a DPoP-bound token presented as a Bearer token (RFC 9449 §7.2)', 'bearer', 'invalid_token');
       } else {
-        if (token.cnfJkt === undefined) return refuse('ERR_ACCESS_TOKEN_NOT_DPOP_BOUND', 'the DPoP scheme with a token that is not bound to a key (RFC 9449 §7.1)', 'dpop', 'invalid_token');
         const nonce = config.dpopNonce ? await ports.nonces.accepted() : undefined;
-        const proof = await verifyDpopProof(presented.proof!, {
-          method: request.method,
-          url: `${new URL(resource).origin}${path}`,
-          accessToken: presented.token,
-          accessTokenHash: token.tokenHash,
-          expectedJkt: token.cnfJkt,
-          ...(nonce ? { nonce } : {}),
-          replay: ports.replay,
-          policy: { algorithms: dpopAlgorithms },
-          now: ports.now,
-        });
+        const checkProof = (expectedJkt: string, tokenHash: string) =>
+          verifyDpopProof(presented.proof!, {
+            method: request.method,
+            url: `${resourceOrigin}${path}`,
+            accessToken: presented.token,
+            accessTokenHash: tokenHash,
+            expectedJkt,
+            ...(nonce ? { nonce } : {}),
+            replay: ports.replay,
+            policy: { algorithms: dpopAlgorithms },
+            now: ports.now,
+          });
+        // A JWT not yet verified: the token and the proof are checked at once (each is one signature; neither needs
+        // the other's result but the token's cnf.jkt, read here unverified and compared again once the token has
+        // verified). A proof whose token then fails has spent its jti: it could not be used again anyway.
+        const claimedJkt = JWT_SHAPE.test(presented.token) && !hot.get(presented.token) ? unverifiedClaims(presented.token)?.jkt : undefined;
+        let proof: Awaited<ReturnType<typeof checkProof>> | undefined;
+        let boundTo: string | undefined;
+        if (claimedJkt !== undefined) {
+          const tokenHash = await sha256b64url(presented.token);
+          boundTo = claimedJkt;
+          [verified, proof] = await Promise.all([verifyToken(presented, background, tokenHash), checkProof(claimedJkt, tokenHash)]);
+          if (!verified.ok) return verified;
+        } else {
+          verified = await verifyToken(presented, background);
+          if (!verified.ok) return verified;
+          boundTo = verified.token.cnfJkt;
+          if (boundTo !== undefined) proof = await checkProof(boundTo, verified.token.tokenHash);
+        }
+        if (verified.token.cnfJkt === undefined) return refuse('ERR_ACCESS_TOKEN_NOT_DPOP_BOUND', 'the DPoP scheme with a token that is not bound to a key (RFC 9449 §7.1)', 'dpop', 'invalid_token');
+        if (verified.token.cnfJkt !== boundTo || !proof) return refuse('ERR_DPOP_KEY_MISMATCH', 'the proof was checked against another key than the token binds', 'dpop', 'invalid_token');
         if (!proof.ok) {
           switch (proof.code) {
             case 'ERR_DPOP_REPLAY_STORE_FAILED':
@@ -276,6 +301,7 @@ export function oauthRoute(config: OAuthRouteConfig, resource: string, ports: OA
         dpopJkt = proof.value.jkt;
         if (nonce) headers = { 'dpop-nonce': nonce[0]! };
       }
+      const token = verified.token;
       const user: UserPrincipal = {
         issuer: token.issuer,
         subject: token.subject,
@@ -317,9 +343,14 @@ export function oauthRoute(config: OAuthRouteConfig, resource: string, ports: OA
   };
 }
 
-/** The `iss` a JWT claims, read without trusting it (to pick the issuer's algorithm policy); undefined when unreadable. */
-function issuerOf(token: string): string | undefined {
+/** What a JWT claims about its issuer and key binding, read without trusting it (to pick the issuer's algorithm policy, and to check a DPoP proof while the token's signature is checked); undefined when unreadable. */
+function unverifiedClaims(token: string): { iss?: string; jkt?: string } | undefined {
   if (token.length > MAX_ACCESS_TOKEN_BYTES) return undefined;
   const parsed = parseCompactJwt(token);
-  return parsed.ok && typeof parsed.value.claims.iss === 'string' ? parsed.value.claims.iss : undefined;
+  if (!parsed.ok) return undefined;
+  const { iss, cnf } = parsed.value.claims as { iss?: unknown; cnf?: { jkt?: unknown } };
+  const claims: { iss?: string; jkt?: string } = {};
+  if (typeof iss === 'string') claims.iss = iss;
+  if (typeof cnf === 'object' && cnf !== null && typeof cnf.jkt === 'string') claims.jkt = cnf.jkt;
+  return claims;
 }

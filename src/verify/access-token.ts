@@ -83,6 +83,8 @@ export interface AccessTokenContext {
   now: () => number;
   /** Where imported keys are cached; default the isolate-wide cache. */
   keyCache?: KeyImportCache;
+  /** base64url(SHA-256(token)) when the caller computed it already (it is returned as `tokenHash`): saves a digest. */
+  tokenHash?: string;
 }
 
 /** What a valid access token establishes. JSON-serialisable, so it can be cached. */
@@ -231,7 +233,7 @@ export async function verifyAccessToken(token: string, ctx: AccessTokenContext):
     expiresAt: exp * 1000,
     issuedAt: iat * 1000,
     jti,
-    tokenHash: await sha256b64url(token),
+    tokenHash: ctx.tokenHash ?? (await sha256b64url(token)),
   };
   if (authTime !== undefined) verified.authTime = (authTime as number) * 1000;
   if (acr !== undefined) verified.acr = acr as string;
