@@ -293,3 +293,38 @@ export const INTROSPECTION_HOT_CACHE_MAX_TTL_MS = 10_000;
  * session is unknown to the gateway, which answers 404 and the client starts a new session (MCP 2025-11-25
  * transports): a day outlives every working session while bounding what the store holds. */
 export const MCP_SESSION_BINDING_TTL_MS = 24 * 60 * 60_000;
+
+/** Bytes of a Txn-Token (draft-ietf-oauth-transaction-tokens §4). Besides a few ids it carries `tctx` and `rctx`,
+ * the authorization details and request context the TTS asserts, which can hold a handful of parameters each; 16 KiB
+ * fits those with room while staying at half of MAX_HEADER_BYTES, so a request still has room for a WIT and a proof. */
+export const MAX_TXN_TOKEN_BYTES = 16 * 1024;
+
+/** Default Txn-Token lifetime minted by the gateway. The draft: "short-lived (on the order of minutes or less)" and
+ * "MUST be used only for the expected duration of an external or internal invocation"; a minute covers a call chain
+ * of a few hops with modest clock drift while keeping a leaked token's window short. */
+export const DEFAULT_TXN_TOKEN_LIFETIME_SECONDS = 60;
+
+/** Longest Txn-Token lifetime minted, and accepted by default (exp − iat). The draft sets no number but says the
+ * lifetime "MUST be kept short"; ten minutes covers a slow multi-hop transaction and is "minutes", not hours. It also
+ * bounds how long a rotated-out signing key must stay published (MIN_TXN_KEY_ROTATION_MS). */
+export const MAX_TXN_TOKEN_LIFETIME_SECONDS = 10 * 60;
+
+/** Default rotation period of the gateway's Txn-Token signing keys (src/txn/key-ring.ts). A day bounds how long one
+ * key signs (and how much a leaked key can forge) while rotations stay rare enough that downstream verifiers,
+ * refreshing their JWKS every few minutes, see the next key long before it is used. */
+export const DEFAULT_TXN_KEY_ROTATION_MS = 24 * 60 * 60_000;
+
+/** Shortest rotation period accepted. The previous period's key stays published for one whole period after a rotation,
+ * so the period must outlast the longest token signed just before it plus the largest clock skew a verifier may allow:
+ * MAX_TXN_TOKEN_LIFETIME_SECONDS + MAX_CLOCK_SKEW_SECONDS (15 minutes). */
+export const MIN_TXN_KEY_ROTATION_MS = (MAX_TXN_TOKEN_LIFETIME_SECONDS + MAX_CLOCK_SKEW_SECONDS) * 1000;
+
+/** Longest an isolate signs with its memo of the shared Txn-Token key ring before reading it again. Two isolates that
+ * generate a period's key at the same moment converge on the stored one within this time; a minute keeps the shared
+ * store off the hot path (one read per isolate per minute) and is the lifetime of a default token. */
+export const TXN_KEY_RING_REREAD_MS = 60_000;
+
+/** Candidate keys kept per period in the shared Txn-Token key ring. Normally one; a generate-if-absent race between
+ * isolates can add another (each keeps the key it signed with published). Four bounds the ring against a store that
+ * keeps losing writes. */
+export const MAX_TXN_KEYS_PER_PERIOD = 4;

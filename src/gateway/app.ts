@@ -31,6 +31,9 @@ import { dpopNonces } from './dpop-nonce.ts';
 import { introspector } from './introspect.ts';
 import { mcpFront } from './mcp-front.ts';
 import { isPreflight, OAUTH_CORS, preflightResponse } from './cors.ts';
+import { txnKeyRing } from '../txn/key-ring.ts';
+import { mintTxnToken } from '../mint/txn-token.ts';
+import { txnClaims } from './txn-rebind.ts';
 import type { McpRequestInfo } from '../protocols/mcp-request.ts';
 import { operationRequirement, type OAuthPorts } from './oauth.ts';
 import { GATEWAY_JWKS_PATH, resourceMetadata, serveResourceMetadata, WELL_KNOWN_PRM, withSignedMetadata, type ResourceMetadata } from './resource-metadata.ts';
@@ -129,6 +132,7 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
   );
   const match = routeMatcher(config.routes);
   // RFC 9728 §3.1: each OAuth route's metadata at the well-known path derived from its resource identifier.
+  const txn = config.transactionTokens ? { config: config.transactionTokens, keys: txnKeyRing(state.cache, { now, rotationMs: config.transactionTokens.keyRotationSeconds * 1000 }) } : undefined;
   const metadata = new Map<string, { doc: ResourceMetadata; signed?: ReturnType<typeof withSignedMetadata> }>();
   for (const route of routes.values()) {
     const o = route.authenticate?.oauth;
@@ -199,14 +203,16 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
       }
       return serveResourceMetadata(c.req.raw, await entry.signed(signer, now()), requestId);
     }
-    if (own && path === GATEWAY_JWKS_PATH) {
-      // The gateway's JWK Set: the key of its signed metadata (RFC 9728 jwks_uri), public members only.
-      try {
-        const key = (await own.current()).metadata.publicJwk;
-        return c.json({ keys: [key] }, 200, { 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=300', 'x-request-id': c.get('requestId') });
-      } catch (error) {
-        return fail(c, c.get('requestId'), 'ERR_OWN_IDENTITY_UNAVAILABLE', error instanceof Error ? error.message : 'identity unavailable');
-      }
+    if ((own || txn) && path === GATEWAY_JWKS_PATH) {
+      // The gateway's JWK Set, public members only: the key of its signed metadata (RFC 9728 jwks_uri) and its
+      // Txn-Token signing keys (current, previous and next: a verifier refetches on an unknown kid).
+      const keys: unknown[] = [];
+      const problems: string[] = [];
+      if (own) await own.current().then((id) => keys.push(id.metadata.publicJwk), (error: unknown) => problems.push(error instanceof Error ? error.message : 'identity unavailable'));
+      if (txn) await txn.keys.publicKeys().then((list) => keys.push(...list), (error: unknown) => problems.push(error instanceof Error ? error.message : 'txn keys unavailable'));
+      if (keys.length === 0) return fail(c, c.get('requestId'), own ? 'ERR_OWN_IDENTITY_UNAVAILABLE' : 'ERR_TXN_TOKEN_UNAVAILABLE', problems.join('; '));
+      // Short caching: a rotated-in Txn-Token key must reach verifiers before it signs (key-ring.ts publishes it early).
+      return c.json({ keys }, 200, { 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=60', 'x-request-id': c.get('requestId') });
     }
     if (path === WELL_KNOWN_PRM || path.startsWith(`${WELL_KNOWN_PRM}/`)) return fail(c, c.get('requestId'), 'ERR_ROUTE_NOT_FOUND', 'no protected resource metadata at this path');
     await next();
@@ -288,8 +294,9 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
       mcpInfo = inspected.value;
     }
     // Scopes and step-up per operation (RFC 6750 §3.1, RFC 9470 §3): the route's, plus its MCP tools' and methods'.
+    const requirement = oauthRoute ? operationRequirement(route.config.auth!.oauth!, mcpInfo?.calls ?? []) : undefined;
     if (oauthRoute && principal) {
-      const problem = oauthRoute.requirementProblem(principal.user, operationRequirement(route.config.auth!.oauth!, mcpInfo?.calls ?? []));
+      const problem = oauthRoute.requirementProblem(principal.user, requirement!);
       if (problem) return fail(c, requestId, problem.code, problem.detail, route.config, { ...who, wire: { challenges: problem.challenges, headers: { ...authHeaders, ...OAUTH_CORS } } });
     }
 
@@ -305,6 +312,22 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
       }
     }
     const upstreamHeaders = upstreamRequestHeaders(req.headers, { requestId, publicUrl, prefix: route.config.path, ...(c.env?.clientAddress ? { clientAddress: c.env.clientAddress } : {}) });
+    if (route.config.txnToken && principal && txn) {
+      // Re-binding (txn-rebind.ts): the upstream learns the caller from a Txn-Token, never from its credentials.
+      const claims = txnClaims(principal, {
+        trustDomain: txn.config.trustDomain,
+        route: route.config.path,
+        requiredScopes: requirement?.scopes ?? [],
+        defaultScope: route.config.txnToken.scope ?? [`route:${route.config.path}`],
+        ...(mcpInfo ? { calls: mcpInfo.calls } : {}),
+        ...(c.env?.clientAddress ? { clientAddress: c.env.clientAddress } : {}),
+      });
+      try {
+        upstreamHeaders.set('txn-token', await mintTxnToken(claims, { key: await txn.keys.signingKey(), lifetimeSeconds: txn.config.lifetimeSeconds, now }));
+      } catch (error) {
+        return fail(c, requestId, 'ERR_TXN_TOKEN_UNAVAILABLE', error instanceof Error ? error.message : 'signing key unavailable', route.config, who);
+      }
+    }
     let upstreamBody: ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer> | null = req.method === 'GET' || req.method === 'HEAD' ? null : (signedBody ?? req.body);
     if (route.config.upstreamAuth) {
       // The gateway's own identity towards the upstream (the caller's credentials were stripped above).

@@ -76,6 +76,7 @@ export type ErrorCode =
   | 'ERR_CONFIG_INVALID'
   | 'ERR_OWN_IDENTITY_UNAVAILABLE'
   | 'ERR_RESPONSE_NOT_SIGNABLE'
+  | 'ERR_TXN_TOKEN_UNAVAILABLE'
   | 'ERR_INTERNAL'
   | AuthErrorCode
   | McpErrorCode;
@@ -149,6 +150,9 @@ const ERRORS: Record<ErrorCode, ErrorSpec> = {
   // http-signature-07 §3.4: a response that must be signed and cannot be (a stream, too large) is an error, never
   // an unsigned success; 501 is one of the two statuses the draft suggests.
   ERR_RESPONSE_NOT_SIGNABLE: { status: 501, title: 'Response cannot be signed', decision: 'error' },
+  // The Txn-Token signing keys cannot be read or stored (the state store failed): the upstream must not be called
+  // without the context it relies on.
+  ERR_TXN_TOKEN_UNAVAILABLE: { status: 503, title: 'Transaction token unavailable', decision: 'error' },
   ERR_INTERNAL: { status: 500, title: 'Internal gateway error', decision: 'error' },
 };
 

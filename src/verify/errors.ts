@@ -226,3 +226,38 @@ export const INTROSPECTION_ERROR_STATUS: Readonly<Record<IntrospectionErrorCode,
   ERR_INTROSPECTION_RESPONSE_INVALID: 503,
   ERR_INTROSPECTION_TOKEN_TYPE_MISMATCH: 401,
 };
+
+/**
+ * OAuth Transaction Tokens (draft-ietf-oauth-transaction-tokens-09/-10: "Txn-Token Format", "Using Txn-Tokens"
+ * validation by a receiving workload, Security Considerations; RFC 8725), in check order (verify/txn-token.ts). Every code is a 401 at a receiving workload except
+ * ERR_TXN_TOKEN_KEY_SOURCE_FAILED and ERR_TXN_TOKEN_REPLAY_STORE_FAILED, failures upstream of the trust decision:
+ * 503, fail closed (src/downstream/errors.ts holds the table). Txn-Tokens have no HTTP authentication scheme, so no
+ * `WWW-Authenticate` challenge is sent.
+ */
+export const TXN_TOKEN_ERRORS = {
+  ERR_TXN_TOKEN_TOO_LARGE: 'token longer than MAX_TXN_TOKEN_BYTES; refused before parsing',
+  ERR_TXN_TOKEN_MALFORMED: 'not exactly one compact JWS of three base64url segments with JSON object header and claims (Txn-Token header: "MUST be exactly one Txn-Token")',
+  ERR_TXN_TOKEN_TYP_INVALID: 'JOSE header typ is not txntoken+jwt or application/txntoken+jwt, any case (Format, JWT header: MUST be present with that value; RFC 8725 §3.11)',
+  ERR_TXN_TOKEN_ALG_NOT_ALLOWED: 'JOSE header alg missing, none, symmetric, or not in the policy (RFC 8725 §3.1)',
+  ERR_TXN_TOKEN_CRIT_UNSUPPORTED: 'JOSE header crit present: no extension is understood (RFC 7515 §4.1.11)',
+  ERR_TXN_TOKEN_KID_INVALID: 'JOSE header kid present but not a string of 1 to MAX_KID_LENGTH characters (Format, JWT header: kid SHOULD support rotation)',
+  ERR_TXN_TOKEN_KEY_SOURCE_FAILED: 'the configured TTS key source failed (unreachable, stale beyond maxStale); refused, 503 (fail closed)',
+  ERR_TXN_TOKEN_KEY_NOT_FOUND: 'no key of the configured TTS key set for the kid (or no single key without one)',
+  ERR_TXN_TOKEN_SIGNATURE_INVALID: 'JWS signature does not verify with the TTS key, or the key does not fit alg (validation: "Validate the Txn-Token JWS signature")',
+  ERR_TXN_TOKEN_AUD_MISMATCH: 'aud absent, not strings, or not naming this trust domain (Format, aud: MUST NOT be accepted outside the trust domain it identifies)',
+  ERR_TXN_TOKEN_EXP_INVALID: 'exp absent or not a NumericDate (Format: REQUIRED)',
+  ERR_TXN_TOKEN_EXPIRED: 'exp has passed, beyond the allowed clock skew (validation: "Verify the Txn-Token is not expired")',
+  ERR_TXN_TOKEN_IAT_INVALID: 'iat absent or not a NumericDate (Format: REQUIRED)',
+  ERR_TXN_TOKEN_NOT_YET_VALID: 'iat lies in the future, beyond the allowed clock skew (RFC 7519 §4.1.6)',
+  ERR_TXN_TOKEN_LIFETIME_TOO_LONG: 'exp − iat exceeds the policy maximum (Txn-Token Lifetime: "on the order of minutes or less", "MUST be kept short")',
+  ERR_TXN_TOKEN_TXN_INVALID: 'txn absent, empty, not a string, or longer than MAX_JTI_LENGTH (Format: REQUIRED; RFC 8417 §2.2)',
+  ERR_TXN_TOKEN_SUB_INVALID: 'sub absent, empty, or not a string (Format: REQUIRED)',
+  ERR_TXN_TOKEN_SCOPE_INVALID: 'scope absent, not a string, empty, or not space-delimited scope-tokens (Format: REQUIRED; RFC 8693 §4.2; RFC 6749 §3.3)',
+  ERR_TXN_TOKEN_REQ_WL_INVALID: 'req_wl absent, empty, or not a string (Format: REQUIRED, a string)',
+  ERR_TXN_TOKEN_CONTEXT_INVALID: 'tctx or rctx present but not a JSON object (Format: RECOMMENDED JSON objects)',
+  ERR_TXN_TOKEN_ISS_INVALID: 'iss present but not a non-empty string (Format: OPTIONAL; RFC 7519 §4.1.1)',
+  ERR_TXN_TOKEN_REPLAY_STORE_FAILED: 'replay checking is on and the replay store could not be consulted; refused, 503 (fail closed)',
+  ERR_TXN_TOKEN_REPLAYED: 'replay checking is on and this txn was already seen within the token\'s validity (Security Considerations, replay: "would be declined")',
+} as const;
+
+export type TxnTokenErrorCode = keyof typeof TXN_TOKEN_ERRORS;
