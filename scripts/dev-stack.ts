@@ -29,13 +29,17 @@ export interface InProcessDevStack {
 }
 
 export async function startInProcessDevStack({ devDir }: { devDir: string }): Promise<InProcessDevStack> {
-  const upstreams = await startDemoUpstreams({ port: 0 });
+  // The MCP demo verifies the gateway's Txn-Tokens; the gateway's port is known only once it listens, below.
+  let gatewayOrigin = '';
+  let trustDomain = '';
+  const upstreams = await startDemoUpstreams({ port: 0, txnTokens: { gateway: () => gatewayOrigin, trustDomain: () => trustDomain } });
   // publicUrl (and so every WPT audience) names the gateway's own port, known only once it listens: listen
   // first, then build the gateway the handler forwards to.
   let gateway: Gateway | undefined;
   let server: Awaited<ReturnType<typeof listen>>;
   try {
     server = await listen((request, env) => gateway!.fetch(request, { clientAddress: env.incoming.socket.remoteAddress }), { port: 0, hostname: DEV_HOST });
+    gatewayOrigin = `http://${DEV_HOST}:${server.port}`;
   } catch (error) {
     await upstreams.close();
     throw error;
@@ -46,6 +50,7 @@ export async function startInProcessDevStack({ devDir }: { devDir: string }): Pr
   };
   try {
     const dev = await devGatewayConfig({ port: server.port, upstreamPort: upstreams.port, devDir });
+    trustDomain = dev.config.transactionTokens?.trustDomain ?? '';
     const sink = memorySink();
     // The gateway's own identity (minted by devGatewayConfig) is read from dev.env, as `npm start` passes it.
     gateway = createGateway(dev.config, { audit: sink, fetch: nodeUpstreamFetch(), readEnv: (name) => dev.env[name] });

@@ -125,7 +125,9 @@ async function main(): Promise<number> {
   process.once('SIGTERM', () => void stop(0, 'SIGTERM'));
 
   try {
-    const upstreams = start([process.execPath, 'examples/demo/serve.ts', '--port', String(upstreamPort)], 'demo upstreams');
+    // The MCP demo verifies the Txn-Tokens the gateway mints, against the gateway's JWK Set.
+    const txn = dev.config.transactionTokens ? ['--gateway', `http://${HOST}:${port}`, '--trust-domain', dev.config.transactionTokens.trustDomain] : [];
+    const upstreams = start([process.execPath, 'examples/demo/serve.ts', '--port', String(upstreamPort), ...txn], 'demo upstreams');
     await waitForHttp(`http://${HOST}:${upstreamPort}/mcp`, upstreams, 'demo upstreams');
     const [executable, args, env] = gatewayCommand(runtime, { configPath, configJson: dev.json, port, hostname: HOST, env: dev.env });
     const gateway = start([executable, ...args, ...extra], `gateway (${runtime})`, env);

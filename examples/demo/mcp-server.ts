@@ -4,10 +4,13 @@
  *
  * Tools:
  * - `echo`   returns its `text` argument;
- * - `whoami` returns the caller context as this upstream sees it (request id, forwarding fields, and which
- *            credential headers reached it), so tests can check what the gateway passes on and what it strips.
- *            It cannot say who the caller is: the gateway authenticates callers but passes no identity upstream
- *            yet (no Txn-Token), so the caller is named only in the gateway's audit event.
+ * - `whoami` returns the caller context as this upstream sees it: who called, from the Transaction Token the gateway
+ *            sent (`Txn-Token`, verified against the gateway's JWK Set with portcullis/downstream when the handler
+ *            is given a verifier), and the request id, forwarding fields and which caller credential headers reached
+ *            it (none should), so tests can check what the gateway passes on and what it strips.
+ *
+ * A request whose Txn-Token does not verify is refused (401, the verifier's code), as any receiving workload must
+ * (draft-ietf-oauth-transaction-tokens); a request without one is served, so the demo also runs without the gateway.
  *
  * Stateless Streamable HTTP: a fresh server and transport per request (the SDK's transport refuses reuse in
  * stateless mode). No Host/Origin allow-list is configured, because behind the gateway the Host is the
@@ -16,9 +19,13 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { z } from 'zod';
+import { txnTokenFailureResponse, type TxnTokenVerifier, type VerifiedTxnToken } from '../../src/downstream/index.ts';
 
-/** Credential headers a caller may present; the gateway must keep every one of them from reaching here. */
-const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'dpop', 'workload-identity-token', 'workload-proof-token', 'signature', 'signature-input', 'txn-token'];
+/**
+ * Credential headers a caller may present; the gateway must keep every one of them from reaching here. (`Txn-Token`
+ * is not among them: the gateway replaces a caller's with its own, which is how this upstream learns the caller.)
+ */
+const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'dpop', 'workload-identity-token', 'workload-proof-token', 'signature', 'signature-input'];
 
 type HeaderBag = Record<string, string | string[] | undefined>;
 
@@ -27,14 +34,13 @@ function first(headers: HeaderBag, name: string): string | null {
   return (Array.isArray(value) ? value[0] : value) ?? null;
 }
 
+/** Who called, as a verified Txn-Token says (null without one). */
+export type TxnCaller = Pick<VerifiedTxnToken, 'sub' | 'reqWl' | 'scope' | 'txn' | 'aud' | 'tctx' | 'rctx'> | null;
+
 /** The caller context as seen here; exported so other demos and tests describe it the same way. */
-export function callerContext(headers: HeaderBag) {
+export function callerContext(headers: HeaderBag, caller: TxnCaller = null) {
   return {
-    // The gateway does not mint Transaction Tokens yet, so nothing here says who called; report that plainly
-    // rather than invent an identity.
-    txnToken: first(headers, 'txn-token'),
-    note: 'this upstream is not told who the caller is: the gateway does not mint Transaction Tokens in this version. '
-      + 'On a route that requires authentication the gateway knows the caller; it is named only in the gateway\'s audit event for this requestId.',
+    caller,
     requestId: first(headers, 'x-request-id'),
     forwarded: {
       host: first(headers, 'x-forwarded-host'),
@@ -46,7 +52,7 @@ export function callerContext(headers: HeaderBag) {
   };
 }
 
-function buildServer(): McpServer {
+function buildServer(caller: TxnCaller): McpServer {
   const server = new McpServer({ name: 'portcullis-demo-mcp', version: '0.1.0' });
   server.registerTool(
     'echo',
@@ -56,7 +62,7 @@ function buildServer(): McpServer {
   server.registerTool(
     'whoami',
     { description: 'Returns the caller context as this upstream received it (JSON).' },
-    async (extra) => ({ content: [{ type: 'text', text: JSON.stringify(callerContext(extra.requestInfo?.headers ?? {})) }] }),
+    async (extra) => ({ content: [{ type: 'text', text: JSON.stringify(callerContext(extra.requestInfo?.headers ?? {}, caller)) }] }),
   );
   return server;
 }
@@ -70,10 +76,18 @@ function methodNotAllowed(): Response {
   });
 }
 
-export function createMcpHandler(): (request: Request) => Promise<Response> {
+/** `txnTokens`: portcullis/downstream's txnTokenVerifier for the gateway's JWK Set and trust domain. */
+export function createMcpHandler({ txnTokens }: { txnTokens?: TxnTokenVerifier } = {}): (request: Request) => Promise<Response> {
   return async (request) => {
     if (request.method !== 'POST') return methodNotAllowed();
-    const server = buildServer();
+    let caller: TxnCaller = null;
+    if (txnTokens && request.headers.has('txn-token')) {
+      const checked = await txnTokens(request);
+      if (!checked.ok) return txnTokenFailureResponse(checked.code);
+      const { sub, reqWl, scope, txn, aud, tctx, rctx } = checked.value;
+      caller = { sub, reqWl, scope, txn, aud, ...(tctx ? { tctx } : {}), ...(rctx ? { rctx } : {}) };
+    }
+    const server = buildServer(caller);
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     await server.connect(transport);
     return transport.handleRequest(request);

@@ -4,14 +4,17 @@
  * authorization server (authorization-server.ts) below `/as/`, issuer `http://127.0.0.1:<port>/as`, metadata at
  * `/.well-known/oauth-authorization-server/as`.
  *
- *   node examples/demo/serve.ts [--port N]      (default 8788)
+ *   node examples/demo/serve.ts [--port N] [--gateway URL --trust-domain NAME]     (port default 8788)
  *
- * Tests import `startDemoUpstreams({ port: 0 })` instead.
+ * With `--gateway` (the gateway's origin) and `--trust-domain` (its transactionTokens.trustDomain), the MCP server
+ * verifies the Txn-Token the gateway sends against `<gateway>/.well-known/jwks.json` and `whoami` reports the caller
+ * it names. Tests import `startDemoUpstreams({ port: 0, txnTokens })` instead.
  */
 import { pathToFileURL } from 'node:url';
 import { createA2aHandler } from './a2a-agent.ts';
 import { createDevAuthorizationServer, devAuthorizationServerIssuer, isAuthorizationServerPath } from './authorization-server.ts';
 import { createMcpHandler } from './mcp-server.ts';
+import { txnTokenVerifier, type TxnTokenVerifier } from '../../src/downstream/index.ts';
 import { listen, type NodeServer } from '../../src/runtime/node.ts';
 
 export const DEFAULT_DEMO_PORT = 8788;
@@ -26,8 +29,15 @@ export interface DemoUpstreams extends NodeServer {
  * One handler for the demos, dispatched on the path. The authorization server is mounted only when `issuer` is
  * given (its URLs name the listener's own origin): `devAuthorizationServerIssuer(port)`.
  */
-export function demoHandler({ issuer }: { issuer?: string } = {}): (request: Request) => Promise<Response> {
-  const mcp = createMcpHandler();
+/** Where the MCP demo checks Txn-Tokens: the gateway's origin and trust domain (functions: in one process they are known only once both listen). */
+export interface DemoTxnTokens {
+  gateway: () => string;
+  trustDomain: () => string;
+}
+
+export function demoHandler({ issuer, txnTokens }: { issuer?: string; txnTokens?: DemoTxnTokens } = {}): (request: Request) => Promise<Response> {
+  let verifier: TxnTokenVerifier | undefined;
+  const mcp = createMcpHandler(txnTokens ? { txnTokens: (request) => (verifier ??= txnTokenVerifier({ jwksUrl: `${txnTokens.gateway()}/.well-known/jwks.json`, audience: txnTokens.trustDomain() }))(request) } : {});
   const a2a = createA2aHandler({ basePath: '/a2a' });
   const as = issuer === undefined ? undefined : createDevAuthorizationServer({ issuer });
   const served = ['/mcp', '/a2a/', ...(as ? ['/as/'] : [])];
@@ -40,7 +50,7 @@ export function demoHandler({ issuer }: { issuer?: string } = {}): (request: Req
   };
 }
 
-export async function startDemoUpstreams({ port = DEFAULT_DEMO_PORT }: { port?: number } = {}): Promise<DemoUpstreams> {
+export async function startDemoUpstreams({ port = DEFAULT_DEMO_PORT, txnTokens }: { port?: number; txnTokens?: DemoTxnTokens } = {}): Promise<DemoUpstreams> {
   // The issuer names the listening port, known only once it listens (port 0): listen first, then build the
   // handler. Nothing can reach a port 0 listener before its port is known, and the handler is set before any
   // connection is read.
@@ -50,7 +60,7 @@ export async function startDemoUpstreams({ port = DEFAULT_DEMO_PORT }: { port?: 
     { port, hostname: HOSTNAME },
   );
   const issuer = devAuthorizationServerIssuer(server.port, HOSTNAME);
-  handler = demoHandler({ issuer });
+  handler = demoHandler(txnTokens ? { issuer, txnTokens } : { issuer });
   return { port: server.port, close: server.close, issuer };
 }
 
@@ -62,9 +72,24 @@ function parsePort(args: string[]): number {
   return port;
 }
 
+function parseTxnTokens(args: string[]): DemoTxnTokens | undefined {
+  const value = (flag: string) => {
+    const i = args.indexOf(flag);
+    return i === -1 ? undefined : args[i + 1];
+  };
+  const gateway = value('--gateway');
+  const trustDomain = value('--trust-domain');
+  if (gateway === undefined && trustDomain === undefined) return undefined;
+  if (gateway === undefined || trustDomain === undefined) throw new Error('--gateway and --trust-domain go together');
+  const origin = new URL(gateway).origin;
+  return { gateway: () => origin, trustDomain: () => trustDomain };
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   try {
-    const upstreams = await startDemoUpstreams({ port: parsePort(process.argv.slice(2)) });
+    const args = process.argv.slice(2);
+    const txnTokens = parseTxnTokens(args);
+    const upstreams = await startDemoUpstreams({ port: parsePort(args), ...(txnTokens ? { txnTokens } : {}) });
     console.error(`demo upstreams listening on http://${HOSTNAME}:${upstreams.port} (dev authorization server: ${upstreams.issuer})`);
     const stop = () => void upstreams.close().then(() => process.exit(0));
     process.once('SIGINT', stop);

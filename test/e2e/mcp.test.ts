@@ -3,6 +3,7 @@
  * The route requires a WIT + WPT from the dev trust domain, as in the dev stack: the client's fetch is
  * withWorkloadIdentity, which adds the WIT and a fresh proof to every request.
  */
+import { mintTxnToken } from '../../src/mint/txn-token.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -105,7 +106,7 @@ describe('MCP through the gateway, authenticated with a WIT + WPT', () => {
     expect(event?.principal?.tokenHash).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
-  it('whoami shows the gateway forwarding fields and no caller credentials; the caller is named only in the audit', async () => {
+  it('whoami names the caller from the Txn-Token the gateway minted (verified against its JWK Set), with the forwarding fields and no caller credentials', async () => {
     const { client, exchanges } = await connect(`${stack.gateway}/mcp`, { headers: { 'X-Request-ID': 'e2e-whoami-1' } });
     try {
       const who = JSON.parse(text(await client.callTool({ name: 'whoami', arguments: {} })));
@@ -113,10 +114,10 @@ describe('MCP through the gateway, authenticated with a WIT + WPT', () => {
       expect(who.forwarded.for).toMatch(/127\.0\.0\.1$/);
       expect(who.requestId).toBe('e2e-whoami-1');
       expect(who.receivedCredentials).toEqual([]);
-      // Honest: no identity reaches the upstream yet (Transaction Tokens are a later version).
-      expect(who.txnToken).toBeNull();
-      expect(who.note).toMatch(/audit event/);
-      expect(JSON.stringify(who)).not.toContain(AGENT);
+      // The upstream learns the caller from the gateway's Txn-Token, which the demo verified with portcullis/downstream
+      // against the gateway's /.well-known/jwks.json: the workload is both the subject and the requester.
+      expect(who.caller).toMatchObject({ sub: AGENT, reqWl: AGENT, scope: ['route:/mcp'], aud: ['dev.portcullis.local'], tctx: { route: '/mcp', mcp: [{ method: 'tools/call', name: 'whoami' }] }, rctx: { authn: 'wit+wpt' } });
+      expect(who.caller.txn).toMatch(/^[0-9a-f-]{36}$/);
     } finally {
       await client.close();
     }
@@ -141,6 +142,20 @@ describe('MCP through the gateway, authenticated with a WIT + WPT', () => {
     } finally {
       await client.close();
     }
+  });
+
+  it('the upstream refuses a forged Txn-Token (signed with a key the gateway never published) with its code', async () => {
+    const forged = await mintTxnToken(
+      { aud: 'dev.portcullis.local', sub: AGENT, req_wl: AGENT, scope: 'route:/mcp' },
+      { key: { kid: 'forged-1', alg: 'ES256', key: (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']) as CryptoKeyPair).privateKey }, now: Date.now },
+    );
+    const res = await fetch(`${stack.upstream}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'txn-token': forged },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: {} } }),
+    });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ code: 'ERR_TXN_TOKEN_KEY_NOT_FOUND' });
   });
 
   it('refuses a client without credentials: 401 with WWW-Authenticate: WPT, audited as a deny', async () => {
