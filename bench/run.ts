@@ -7,7 +7,8 @@
  * Three processes share the machine: the upstream, the gateway (`portcullis serve`, audit JSON lines to
  * /dev/null as with production logging) and autocannon in this process. Direct and gateway rounds alternate
  * so drift on a noisy machine hits both; only ratios from this one run are reported.
- * Also reports the OAuth access token + DPoP cost against its floor (bench/oauth-cost.ts), the WIT+WPT verification cost against its Web Crypto floor (bench/auth-cost.ts), the HTTP Message
+ * Also reports the OAuth access token + DPoP cost against its floor (bench/oauth-cost.ts), Txn-Token minting and
+ * re-binding (bench/txn-cost.ts), the WIT+WPT verification cost against its Web Crypto floor (bench/auth-cost.ts), the HTTP Message
  * Signature verification cost against its floor and two peer libraries (bench/http-sig.ts) and the Workers
  * bundle size from `wrangler deploy --dry-run`.
  * Options: --duration SECONDS (per round, default 5), --rounds N (default 2), --connections N (default 32),
@@ -24,6 +25,7 @@ import { OFFLINE_ENV } from '../scripts/runtimes.ts';
 import { measureAuthCost } from './auth-cost.ts';
 import { httpSigCostLines, measureHttpSigCost } from './http-sig.ts';
 import { measureOAuthCost, oauthCostLines } from './oauth-cost.ts';
+import { measureTxnCost, txnCostLines } from './txn-cost.ts';
 import { createWptSigner, devJwks, DEV_TRUST_DOMAIN_ID, generateDevIssuerKey, mintDevWit } from '../src/mint/index.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -194,6 +196,7 @@ try {
   const auth = await measureAuthCost();
   const httpSig = await measureHttpSigCost();
   const oauth = await measureOAuthCost();
+  const txn = await measureTxnCost();
 
   const lines = [
     `### ${new Date().toISOString()}: Node ${process.version}, ${cpus().length} cores`,
@@ -206,6 +209,7 @@ try {
     `- WIT+WPT verification with warm caches (in-process, Node): ${auth.verifies} verify + ${auth.digests} digest Web Crypto calls per request; adds ${auth.authUs.toFixed(0)} us to a public-route request (${auth.publicUs.toFixed(0)} us); the same raw calls take ${auth.floorUs.toFixed(0)} us: **${auth.ratio.toFixed(2)}x the floor**: ${auth.ratio <= 1.3 ? 'PASS' : 'FAIL'} (target <= 1.3x); the authentication stage alone (its authenticator called directly) takes ${auth.stageUs.toFixed(0)} us, **${auth.stageRatio.toFixed(2)}x the floor**; a naive jose check (two imports, two jwtVerify, one digest, no replay store) takes ${auth.naiveUs.toFixed(0)} us, so the gateway's check costs ${(auth.authUs / auth.naiveUs).toFixed(2)}x the naive one`,
     ...httpSigCostLines(httpSig),
     ...oauthCostLines(oauth),
+    ...txnCostLines(txn),
     size ? `- Workers bundle (wrangler deploy --dry-run): ${(size.raw / 1024).toFixed(1)} KiB raw, **${(size.gzip / 1024).toFixed(1)} KiB gzip**: ${size.gzip <= 200 * 1024 ? 'PASS' : 'FAIL'} (target <= 200 KiB)` : '- Workers bundle: wrangler.toml not found, not measured',
     '',
   ];
