@@ -106,9 +106,11 @@ export function txnKeyRing(cache: Cache, options: TxnKeyRingOptions): TxnKeyRing
     return found;
   };
 
-  const read = async (): Promise<RingEntry[]> => parseRing(await cache.get<unknown>(TXN_KEY_RING_CACHE_KEY).catch(() => undefined));
+  // A failing store rejects (the caller fails closed, 503): a key only this isolate held could not be published by
+  // the others, so the tokens it signed would not verify where the JWK Set is served by another isolate.
+  const read = async (): Promise<RingEntry[]> => parseRing(await cache.get<unknown>(TXN_KEY_RING_CACHE_KEY));
 
-  const write = (entries: RingEntry[]): Promise<void> => cache.set(TXN_KEY_RING_CACHE_KEY, { keys: entries } satisfies StoredRing, ttlMs).catch(() => {});
+  const write = (entries: RingEntry[]): Promise<void> => cache.set(TXN_KEY_RING_CACHE_KEY, { keys: entries } satisfies StoredRing, ttlMs);
 
   /** Reads the ring, adds what is missing (keys for `period` and, when due, `period + 1`; lost keys this isolate used), writes, reads back. */
   const load = async (period: number): Promise<Memo> => {
@@ -127,7 +129,8 @@ export function txnKeyRing(cache: Cache, options: TxnKeyRingOptions): TxnKeyRing
       mine = missing;
       await write(prune([...entries, ...missing], period));
       const readBack = await read();
-      // A store that lost the write (or failed) still leaves this isolate a key to sign with: its own.
+      // A store that lost the write (without failing) still leaves this isolate a key to sign with: its own, which
+      // the next load writes back (the `used` keys above).
       entries = prune(mergeMissing(readBack, missing), period);
     } else {
       entries = prune(entries, period);

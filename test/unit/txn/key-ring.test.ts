@@ -129,7 +129,7 @@ describe('txnKeyRing', () => {
     expect(kids(await b.publicKeys()).sort()).toEqual([...published].sort());
   });
 
-  it('replaces a corrupt stored ring, and still signs when the cache fails', async () => {
+  it('replaces a corrupt stored ring, and refuses to sign when the cache fails (a key no other isolate could publish)', async () => {
     const { now } = clock();
     const cache = memoryCache({ now });
     await cache.set(TXN_KEY_RING_CACHE_KEY, { keys: [{ period: T0 / ROTATION, jwk: { kty: 'oct', k: 'AAAA' } }, 'junk'] }, 60_000);
@@ -138,7 +138,8 @@ describe('txnKeyRing', () => {
     expect(kids(await ring.publicKeys())).toEqual([k.kid]);
     const broken: Cache = { get: async () => { throw new Error('down'); }, set: async () => { throw new Error('down'); }, delete: async () => {} };
     const lone = txnKeyRing(broken, { now, rotationMs: ROTATION });
-    expect((await lone.signingKey()).alg).toBe('ES256');
+    await expect(lone.signingKey()).rejects.toThrow('down');
+    await expect(lone.publicKeys()).rejects.toThrow('down');
   });
 
   it('refuses a rotation period shorter than the longest token plus skew', () => {
