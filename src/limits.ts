@@ -328,3 +328,19 @@ export const TXN_KEY_RING_REREAD_MS = 60_000;
  * isolates can add another (each keeps the key it signed with published). Four bounds the ring against a store that
  * keeps losing writes. */
 export const MAX_TXN_KEYS_PER_PERIOD = 4;
+
+/** Bytes of a Txn-Token request body (the built-in Transaction Token Service, src/gateway/tts.ts): a subject token
+ * (an access token, MAX_ACCESS_TOKEN_BYTES, or a Txn-Token, MAX_TXN_TOKEN_BYTES) percent-encoded, plus two small
+ * context objects; 64 KiB holds the largest of those with room and keeps an authenticated caller from making the
+ * gateway hold more. */
+export const MAX_TTS_REQUEST_BYTES = 64 * 1024;
+
+/** Characters of `request_context` / `request_details` (each, decoded), and their JSON nesting depth. They end up in
+ * `rctx` / `tctx` of a token that must stay under MAX_TXN_TOKEN_BYTES and travel in a header on every hop: 4 KiB each
+ * leaves that room; eight levels hold any reasonable parameter structure. */
+export const MAX_TTS_CONTEXT_CHARS = 4 * 1024;
+export const MAX_TTS_CONTEXT_DEPTH = 8;
+
+/** Replacements of one Txn-Token kept in its `rctx.req_wl_chain` (draft: the TTS "SHOULD limit the number of times a
+ * Txn-Token is replaced" and "MUST maintain the Call Chain"): a longer chain is refused. */
+export const MAX_TXN_REPLACEMENTS = 8;

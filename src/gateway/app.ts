@@ -1,6 +1,6 @@
 /**
  * Assembles the gateway: one Hono app whose pipeline is
- *   request id -> header limits -> gateway routes (/healthz) -> route match -> authentication (authenticate.ts)
+ *   request id -> header limits -> gateway routes (/healthz, metadata, JWKS, the Transaction Token Service) -> route match -> authentication (authenticate.ts)
  *   -> [revocation, authorization: later stages] -> body limit -> streaming proxy -> audit event.
  * Everything runtime-specific arrives through GatewayOptions (DESIGN principle 3).
  */
@@ -34,6 +34,7 @@ import { isPreflight, OAUTH_CORS, preflightResponse } from './cors.ts';
 import { txnKeyRing } from '../txn/key-ring.ts';
 import { mintTxnToken } from '../mint/txn-token.ts';
 import { txnClaims } from './txn-rebind.ts';
+import { ttsHandler } from './tts.ts';
 import type { McpRequestInfo } from '../protocols/mcp-request.ts';
 import { operationRequirement, type OAuthPorts } from './oauth.ts';
 import { GATEWAY_JWKS_PATH, resourceMetadata, serveResourceMetadata, WELL_KNOWN_PRM, withSignedMetadata, type ResourceMetadata } from './resource-metadata.ts';
@@ -110,7 +111,8 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
   if (options.readFile) keyPorts.readFile = options.readFile;
   const servers = config.authorizationServers ?? {};
   let oauth: OAuthPorts | undefined;
-  if (config.routes.some((r) => r.auth?.oauth)) {
+  const ttsService = config.transactionTokens?.service;
+  if (config.routes.some((r) => r.auth?.oauth) || (ttsService && ttsService.authorizationServers.length > 0)) {
     const asKeys = authorizationServerKeys(servers, keyPorts);
     const introspects = Object.values(servers).some((s) => s.introspection !== undefined);
     const introspectPorts: Parameters<typeof introspector>[0] = { servers, keys: asKeys, cache: state.cache, now };
@@ -133,6 +135,8 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
   const match = routeMatcher(config.routes);
   // RFC 9728 §3.1: each OAuth route's metadata at the well-known path derived from its resource identifier.
   const txn = config.transactionTokens ? { config: config.transactionTokens, keys: txnKeyRing(state.cache, { now, rotationMs: config.transactionTokens.keyRotationSeconds * 1000 }) } : undefined;
+  // The built-in Transaction Token Service (tts.ts), answered before route matching at its own path.
+  const tts = txn && ttsService ? ttsHandler({ config, service: ttsService, publicUrl, authenticatorFor, oauth, keys: txn.keys, now }) : undefined;
   const metadata = new Map<string, { doc: ResourceMetadata; signed?: ReturnType<typeof withSignedMetadata> }>();
   for (const route of routes.values()) {
     const o = route.authenticate?.oauth;
@@ -217,6 +221,20 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     if (path === WELL_KNOWN_PRM || path.startsWith(`${WELL_KNOWN_PRM}/`)) return fail(c, c.get('requestId'), 'ERR_ROUTE_NOT_FOUND', 'no protected resource metadata at this path');
     await next();
   });
+
+  if (tts) {
+    app.use(async (c, next) => {
+      if (c.get('path') !== ttsService!.path) return next();
+      const requestId = c.get('requestId');
+      const outcome = await tts(c.req.raw, {
+        requestId,
+        background: (pending) => waitUntil(c, pending),
+        ...(c.env?.clientAddress ? { clientAddress: c.env.clientAddress } : {}),
+      });
+      record(c, { requestId, decision: outcome.decision, reason: outcome.reason, status: outcome.status, ...(outcome.detail ? { detail: outcome.detail } : {}), ...(outcome.principal ? { principal: outcome.principal } : {}) });
+      return outcome.response;
+    });
+  }
 
   app.all('*', async (c) => {
     const requestId = c.get('requestId');

@@ -21,7 +21,7 @@
  *   1.4–1.65× for jose's SignJWT (which validates and re-encodes the header on every call).
  *
  * Does NOT: decide what a token may assert (issuance policy: which `scope`, `tctx`, `rctx` a requester may obtain,
- * the subject-token checks of the Txn-Token request), run the RFC 8693 token endpoint, or keep/rotate keys
+ * the subject-token checks of the Txn-Token request), run the RFC 8693 token endpoint (gateway/tts.ts, txn/exchange.ts), or keep/rotate keys
  * (txn/key-ring.ts). Tokens are never logged (Security Considerations: "MUST NOT be logged verbatim").
  */
 import { base64urlEncode } from '../crypto/base64url.ts';
