@@ -10,7 +10,7 @@ import { jwkThumbprint } from '../../src/crypto/thumbprint.ts';
 import { memoryCache } from '../../src/state/index.ts';
 import { assertConfig, createGateway, memorySink, memoryState, trustKeySource, type AuditEvent, type GatewayConfigInput, type StatePorts, type TrustKeySource } from '../../src/index.ts';
 import { leakedPieces, mintJwtSvid, mintWit, mintWpt } from '../wimse.ts';
-import { generateKey, type TestKey } from './verify/mint.ts';
+import { configJwk, generateKey, type TestKey } from './verify/mint.ts';
 
 const PUBLIC = 'https://gw.example';
 const TD = 'spiffe://dev.test';
@@ -48,12 +48,6 @@ beforeAll(async () => {
     ],
   };
 });
-
-/** A test key's public JWK as a config key-set entry. */
-function configJwk(key: TestKey, kid: string) {
-  const { kty, crv, x, y } = key.publicJwk as { kty: 'EC'; crv: string; x: string; y: string };
-  return { kty, crv, x, y, kid };
-}
 
 afterAll(() => {
   // No audit event of this file ever carried a token (DESIGN principle 2).

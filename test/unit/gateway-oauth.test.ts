@@ -11,7 +11,7 @@ import { DEFAULT_DPOP_ALGORITHMS } from '../../src/verify/dpop.ts';
 import { assertConfig } from '../../src/index.ts';
 import { operationRequirement } from '../../src/gateway/oauth.ts';
 import { leakedPieces, mintWit, mintWpt } from '../wimse.ts';
-import { generateKey, sign, type TestKey } from './verify/mint.ts';
+import { configJwk, generateKey, sign, type TestKey } from './verify/mint.ts';
 
 const PUBLIC = 'https://gw.example';
 const AS = 'https://as.example';
@@ -37,10 +37,7 @@ let config: GatewayConfigInput;
 const minted: string[] = [];
 const allEvents: AuditEvent[] = [];
 
-const pub = (key: TestKey, kid: string) => {
-  const { kty, crv, x, y } = key.publicJwk as { kty: 'EC'; crv: string; x: string; y: string };
-  return { kty, crv, x, y, kid };
-};
+const pub = configJwk;
 
 beforeAll(async () => {
   [asKey, rotKey, rotKey2, witIssuer, workload, client, other] = await Promise.all([generateKey('ES256'), generateKey('ES256'), generateKey('ES256'), generateKey('ES256'), generateKey('ES256'), generateKey('ES256'), generateKey('ES256')]);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyTxnToken } from '../../src/verify/txn-token.ts';
 import { ConfigError, createGateway, memorySink, memoryState, parseConfig, type AuditEvent, type GatewayConfigInput } from '../../src/index.ts';
 import { leakedPieces, mintWit, mintWpt } from '../wimse.ts';
-import { generateKey, sign, type TestKey } from './verify/mint.ts';
+import { configJwk, generateKey, sign, type TestKey } from './verify/mint.ts';
 
 const PUBLIC = 'https://gw.example';
 const TD = 'spiffe://dev.test';
@@ -29,10 +29,7 @@ let config: GatewayConfigInput;
 const minted: string[] = [];
 const allEvents: AuditEvent[] = [];
 const nowS = () => Math.floor(Date.now() / 1000);
-const pub = (key: TestKey, kid: string) => {
-  const { kty, crv, x, y } = key.publicJwk as { kty: 'EC'; crv: string; x: string; y: string };
-  return { kty, crv, x, y, kid };
-};
+const pub = configJwk;
 
 beforeAll(async () => {
   [issuer, workload, asKey] = await Promise.all([generateKey('ES256'), generateKey('ES256'), generateKey('ES256')]);

@@ -12,7 +12,7 @@ import { memoryCache } from '../../src/state/index.ts';
 import { verifyTxnToken, type VerifiedTxnToken } from '../../src/verify/txn-token.ts';
 import { assertConfig, ConfigError, createGateway, memorySink, memoryState, trustKeySource, type AuditEvent, type GatewayConfigInput, type StatePorts } from '../../src/index.ts';
 import { leakedPieces, mintWit, mintWpt } from '../wimse.ts';
-import { generateKey, sign, type TestKey } from './verify/mint.ts';
+import { configJwk, generateKey, sign, type TestKey } from './verify/mint.ts';
 
 const PUBLIC = 'https://gw.example';
 const TD = 'spiffe://dev.test';
@@ -30,10 +30,7 @@ let config: GatewayConfigInput;
 const minted: string[] = [];
 const allEvents: AuditEvent[] = [];
 
-const pub = (key: TestKey, kid: string) => {
-  const { kty, crv, x, y } = key.publicJwk as { kty: 'EC'; crv: string; x: string; y: string };
-  return { kty, crv, x, y, kid };
-};
+const pub = configJwk;
 
 beforeAll(async () => {
   [issuer, workload, asKey] = await Promise.all([generateKey('ES256'), generateKey('ES256'), generateKey('ES256')]);

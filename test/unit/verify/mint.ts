@@ -23,6 +23,12 @@ export async function generateKey(alg: TestKey['alg']): Promise<TestKey> {
   return { alg, privateKey: pair.privateKey, publicJwk };
 }
 
+/** An EC test key's public JWK with `kid`, as a config JWK Set lists it. */
+export function configJwk(key: TestKey, kid: string): { kty: 'EC'; crv: string; x: string; y: string; kid: string } {
+  const { kty, crv, x, y } = key.publicJwk as { kty: 'EC'; crv: string; x: string; y: string };
+  return { kty, crv, x, y, kid };
+}
+
 export function encodeSegment(value: unknown): string {
   return base64urlEncode(JSON.stringify(value));
 }
