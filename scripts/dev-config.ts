@@ -80,6 +80,11 @@ export async function devGatewayConfig({ port, upstreamPort, devDir }: DevConfig
     if (oauth) oauth.authorizationServers = oauth.authorizationServers.map(onUpstreamPort);
   }
   if (input.authorizationServers) input.authorizationServers = Object.fromEntries(Object.entries(input.authorizationServers).map(([issuer, server]) => [onUpstreamPort(issuer), server]));
+  const service = input.transactionTokens?.service;
+  if (service) {
+    if (service.authorizationServers) service.authorizationServers = service.authorizationServers.map(onUpstreamPort);
+    if (service.subjectAudience !== undefined) service.subjectAudience = onUpstreamPort(service.subjectAudience);
+  }
   const trustDomain = input.trustDomains?.[DEV_TRUST_DOMAIN_ID];
   if (trustDomain === undefined) {
     throw new ConfigError([{ path: `trustDomains["${DEV_TRUST_DOMAIN_ID}"]`, message: 'the dev config must define the dev trust domain (its keys are filled in at start)' }], DEV_CONFIG);
