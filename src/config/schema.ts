@@ -20,7 +20,7 @@ import {
 } from '../limits.ts';
 import { isLoopbackHost } from '../client/transport.ts';
 import { parseWorkloadId, workloadOrigin } from '../identity/workload-id.ts';
-import { hasSpiffeAlgorithm, trustDomainOrigin, trustDomainsSchema } from './trust-domains.ts';
+import { fetchUrlProblem, hasSpiffeAlgorithm, trustDomainOrigin, trustDomainsSchema } from './trust-domains.ts';
 import { authorizationServersSchema, issuerIdentifier } from './authorization-servers.ts';
 import { DEFAULT_DPOP_ALGORITHMS } from '../verify/dpop.ts';
 import { ASYMMETRIC_JWS_ALGORITHMS } from '../crypto/algorithms.ts';
@@ -198,6 +198,32 @@ const route = z
     txnToken: z
       .strictObject({
         scope: scopeList.min(1).optional().describe('The Txn-Token scope for calls that carry none of their own (a workload credential, an operation that required no scope and a token without one). Default ["route:<path>"].'),
+        peers: z
+          .array(
+            z.strictObject({
+              workloadId: z
+                .string()
+                .max(2048)
+                .superRefine((id, ctx) => {
+                  const parsed = parseWorkloadId(id);
+                  if (!parsed.ok) ctx.addIssue({ code: 'custom', message: `not a canonical workload identifier: ${parsed.detail}` });
+                })
+                .describe('The peer gateway\'s workload identifier, exactly as its WIT or X509-SVID names it (auth.wit / auth.mtls authenticate it).'),
+              jwksUrl: z
+                .string()
+                .max(2048)
+                .superRefine((url, ctx) => {
+                  const problem = fetchUrlProblem(url);
+                  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+                })
+                .describe('The peer\'s Txn-Token JWK Set (https, or http to a loopback host), e.g. its /.well-known/jwks.json; kept in memory and the state cache, refreshed in the background.'),
+            }),
+          )
+          .min(1)
+          .max(MAX_CONFIG_LIST_ENTRIES)
+          .refine((list) => new Set(list.map((p) => p.workloadId)).size === list.length, 'must not repeat a workloadId')
+          .optional()
+          .describe('Peer gateways (other External Endpoints of transactionTokens.trustDomain) whose own Txn-Token this route accepts: from an authenticated peer, a single Txn-Token field is verified (its keys, aud = trustDomain exactly, not expired) and replaced, keeping txn, sub and tctx, with scope narrowed to what this call was authorized with, exp no later than the original\'s, req_wl the peer and the call chain in rctx.req_wl_chain. From anyone else a Txn-Token is dropped. Needs auth.wit or auth.mtls.'),
       })
       .optional()
       .describe('Send the upstream a Transaction Token minted per request (draft-ietf-oauth-transaction-tokens) in the Txn-Token field: sub (the user, else the workload), req_wl (the workload, else the OAuth client), scope (what this call was authorized with), rctx, tctx. Needs the top-level transactionTokens and an auth block.'),
@@ -218,10 +244,24 @@ const route = z
       ctx.addIssue({ code: 'custom', path: ['upstreamAuth'], message: 'the gateway\'s WIT and proof go to https upstreams only (or http to a loopback host)' });
     }
     if (r.txnToken && !r.auth) ctx.addIssue({ code: 'custom', path: ['txnToken'], message: 'needs an auth block: a public route has no caller to name' });
+    if (r.txnToken?.peers) txnPeerProblems(r.auth, r.txnToken.peers, ctx);
     if (r.auth && r.auth.wit === undefined && r.auth.jwtSvid === undefined && r.auth.mtls === undefined && r.auth.oauth === undefined) ctx.addIssue({ code: 'custom', path: ['auth'], message: 'names no credential: add "wit", "jwtSvid", "mtls" and/or "oauth"' });
     const o = r.auth?.oauth;
     if (o) oauthRouteProblems(r.protocol, r.auth!, o, ctx);
   });
+
+/** Peers are workloads: the route must authenticate workloads (wit or mtls) of each peer's trust domain. */
+function txnPeerProblems(auth: { wit?: { trustDomains: string[] }; mtls?: { trustDomains: string[] } } | undefined, peers: { workloadId: string }[], ctx: z.RefinementCtx): void {
+  if (auth?.wit === undefined && auth?.mtls === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['txnToken', 'peers'], message: 'needs auth.wit or auth.mtls: a peer gateway is a workload that authenticates with its own credential' });
+    return;
+  }
+  const accepted = new Set([...(auth.wit?.trustDomains ?? []), ...(auth.mtls?.trustDomains ?? [])]);
+  peers.forEach((peer, j) => {
+    const parsed = parseWorkloadId(peer.workloadId);
+    if (parsed.ok && !accepted.has(workloadOrigin(parsed.value))) ctx.addIssue({ code: 'custom', path: ['txnToken', 'peers', j, 'workloadId'], message: `trust domain ${workloadOrigin(parsed.value)} is not among auth.wit / auth.mtls trustDomains` });
+  });
+}
 
 /** Rules of auth.oauth that depend on the rest of the route. */
 function oauthRouteProblems(protocol: string, auth: { wit?: { carriage: string; proofs: string[] }; jwtSvid?: unknown }, o: z.output<typeof oauth>, ctx: z.RefinementCtx): void {

@@ -63,7 +63,8 @@ export interface TxnTokenVerifierOptions {
   warn?: (line: Record<string, unknown>) => void;
 }
 
-export type TxnTokenVerifier = (request: Request) => Promise<Result<VerifiedTxnToken, TxnTokenErrorCode | 'ERR_TXN_TOKEN_MISSING'>>;
+/** `background` runs the key set's refreshes past the request (a Workers `waitUntil`); default: they just run. */
+export type TxnTokenVerifier = (request: Request, background?: Background) => Promise<Result<VerifiedTxnToken, TxnTokenErrorCode | 'ERR_TXN_TOKEN_MISSING'>>;
 
 export interface TxnTokenVariables {
   txnToken: VerifiedTxnToken;
@@ -77,7 +78,7 @@ const detached: Background = (pending) => {
 /** Builds the verifier once (it holds the key set); call it per request. Throws on a bad `jwksUrl` or `audience`. */
 export function txnTokenVerifier(options: TxnTokenVerifierOptions): TxnTokenVerifier {
   const verify = buildVerifier(options);
-  return (request) => verify(request, detached);
+  return (request, background = detached) => verify(request, background);
 }
 
 /** Hono middleware: verified claims in `c.get('txnToken')`, or a 401 / 503 problem+json with the code. */

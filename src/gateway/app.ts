@@ -33,7 +33,8 @@ import { mcpFront } from './mcp-front.ts';
 import { isPreflight, OAUTH_CORS, preflightResponse } from './cors.ts';
 import { txnKeyRing } from '../txn/key-ring.ts';
 import { mintTxnToken } from '../mint/txn-token.ts';
-import { txnClaims } from './txn-rebind.ts';
+import { replacementClaims, txnClaims } from './txn-rebind.ts';
+import { txnPeers, type PeerTxnCheck } from './txn-peer.ts';
 import { ttsHandler } from './tts.ts';
 import type { McpRequestInfo } from '../protocols/mcp-request.ts';
 import { operationRequirement, type OAuthPorts } from './oauth.ts';
@@ -135,6 +136,13 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
   const match = routeMatcher(config.routes);
   // RFC 9728 §3.1: each OAuth route's metadata at the well-known path derived from its resource identifier.
   const txn = config.transactionTokens ? { config: config.transactionTokens, keys: txnKeyRing(state.cache, { now, rotationMs: config.transactionTokens.keyRotationSeconds * 1000 }) } : undefined;
+  // Peer gateways whose own Txn-Token a route replaces (txn-peer.ts); their key sets are fetched with fetchKeys.
+  const peersFor = txn && txnPeers({ trustDomain: txn.config.trustDomain, lifetimeSeconds: txn.config.lifetimeSeconds, cache: state.cache, now, ...(options.fetchKeys ? { fetch: options.fetchKeys } : {}) });
+  const txnPeerChecks = new Map<RouteConfig, PeerTxnCheck>();
+  for (const route of config.routes) {
+    const check = peersFor?.(route.txnToken?.peers);
+    if (check) txnPeerChecks.set(route, check);
+  }
   // The built-in Transaction Token Service (tts.ts), answered before route matching at its own path.
   const tts = txn && ttsService ? ttsHandler({ config, service: ttsService, publicUrl, authenticatorFor, oauth, keys: txn.keys, now }) : undefined;
   const metadata = new Map<string, { doc: ResourceMetadata; signed?: ReturnType<typeof withSignedMetadata> }>();
@@ -332,7 +340,7 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     const upstreamHeaders = upstreamRequestHeaders(req.headers, { requestId, publicUrl, prefix: route.config.path, ...(c.env?.clientAddress ? { clientAddress: c.env.clientAddress } : {}) });
     if (route.config.txnToken && principal && txn) {
       // Re-binding (txn-rebind.ts): the upstream learns the caller from a Txn-Token, never from its credentials.
-      const claims = txnClaims(principal, {
+      let claims = txnClaims(principal, {
         trustDomain: txn.config.trustDomain,
         route: route.config.path,
         requiredScopes: requirement?.scopes ?? [],
@@ -340,8 +348,19 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
         ...(mcpInfo ? { calls: mcpInfo.calls } : {}),
         ...(c.env?.clientAddress ? { clientAddress: c.env.clientAddress } : {}),
       });
+      let lifetimeSeconds = txn.config.lifetimeSeconds;
+      // A configured peer gateway's own Txn-Token is verified and replaced; anyone else's was dropped (headers.ts).
+      const peerCheck = txnPeerChecks.get(route.config);
+      const peer = peerCheck ? await peerCheck(principal, req, (pending) => waitUntil(c, pending)) : undefined;
+      if (peer && !peer.ok) return fail(c, requestId, peer.code, peer.detail, route.config, who);
+      if (peer?.value) {
+        const replaced = replacementClaims(claims, peer.value.token);
+        if (!replaced.ok) return fail(c, requestId, replaced.code, replaced.detail, route.config, who);
+        claims = replaced.value;
+        lifetimeSeconds = peer.value.lifetimeSeconds;
+      }
       try {
-        upstreamHeaders.set('txn-token', await mintTxnToken(claims, { key: await txn.keys.signingKey(), lifetimeSeconds: txn.config.lifetimeSeconds, now }));
+        upstreamHeaders.set('txn-token', await mintTxnToken(claims, { key: await txn.keys.signingKey(), lifetimeSeconds, now }));
       } catch (error) {
         return fail(c, requestId, 'ERR_TXN_TOKEN_UNAVAILABLE', error instanceof Error ? error.message : 'signing key unavailable', route.config, who);
       }

@@ -23,6 +23,7 @@ import {
   HTTP_SIG_PROFILE_ERRORS,
   INTROSPECTION_ERRORS,
   JWT_SVID_ERRORS,
+  TXN_TOKEN_ERRORS,
   WIT_ERRORS,
   WIT_FAILURE_STATUS,
   WPT_ERRORS,
@@ -31,6 +32,7 @@ import {
   type HttpSigProfileErrorCode,
   type IntrospectionErrorCode,
   type JwtSvidErrorCode,
+  type TxnTokenErrorCode,
   type WitErrorCode,
   type WptErrorCode,
 } from '../verify/errors.ts';
@@ -77,6 +79,9 @@ export type ErrorCode =
   | 'ERR_OWN_IDENTITY_UNAVAILABLE'
   | 'ERR_RESPONSE_NOT_SIGNABLE'
   | 'ERR_TXN_TOKEN_UNAVAILABLE'
+  | 'ERR_TXN_TOKEN_PEER_SCOPE' // a peer's Txn-Token shares no scope with what this call was authorized with
+  | 'ERR_TXN_TOKEN_PEER_CHAIN_TOO_LONG' // a peer's Txn-Token was already replaced MAX_TXN_REPLACEMENTS times
+  | TxnTokenErrorCode // a peer gateway's Txn-Token failed verification (gateway/txn-peer.ts)
   | 'ERR_INTERNAL'
   | AuthErrorCode
   | McpErrorCode;
@@ -153,6 +158,14 @@ const ERRORS: Record<ErrorCode, ErrorSpec> = {
   // The Txn-Token signing keys cannot be read or stored (the state store failed): the upstream must not be called
   // without the context it relies on.
   ERR_TXN_TOKEN_UNAVAILABLE: { status: 503, title: 'Transaction token unavailable', decision: 'error' },
+  // A peer gateway's own Txn-Token (txnToken.peers): refused as a downstream verifier refuses it (downstream/errors.ts:
+  // 401, no challenge, 503 when its keys or a replay store cannot be consulted); a replacement never widens its scope
+  // (draft-ietf-oauth-transaction-tokens, replacement: "MUST NOT ... expand the scope of permitted actions").
+  ...family(TXN_TOKEN_ERRORS, { status: 401, title: 'Transaction token rejected', decision: 'deny' }),
+  ERR_TXN_TOKEN_KEY_SOURCE_FAILED: UNAVAILABLE,
+  ERR_TXN_TOKEN_REPLAY_STORE_FAILED: UNAVAILABLE,
+  ERR_TXN_TOKEN_PEER_SCOPE: { status: 403, title: 'Transaction token scope not allowed here', decision: 'deny' },
+  ERR_TXN_TOKEN_PEER_CHAIN_TOO_LONG: { status: 403, title: 'Transaction token replaced too many times', decision: 'deny' },
   ERR_INTERNAL: { status: 500, title: 'Internal gateway error', decision: 'error' },
 };
 

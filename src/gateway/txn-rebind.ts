@@ -15,11 +15,23 @@
  *   - `tctx` (transaction context, immutable down the call chain): the route, and on MCP routes the JSON-RPC
  *     method and tool / prompt / resource name of each call.
  *
- * Does NOT: sign (mint/txn-token.ts), choose keys (txn/key-ring.ts), or accept a caller's Txn-Token (dropped).
+ * A peer gateway's Txn-Token (route `txnToken.peers`, verified by txn-peer.ts) is replaced instead (replacementClaims,
+ * the draft's "Replacement Txn-Tokens"): `txn`, `sub`, `aud` and `tctx` kept; `scope` = the peer token's scope-tokens
+ * that this call was also authorized with (never wider; none → ERR_TXN_TOKEN_PEER_SCOPE); `req_wl` the peer; `rctx`
+ * the peer's, with this hop's facts (authn, req_ip, token_iss, client_id, and route / mcp, which a fresh token carries
+ * in tctx) replacing the peer's values for those names, and `req_wl_chain` = the peer token's chain + its `req_wl`
+ * (txn/exchange.ts replacementChain; longer than MAX_TXN_REPLACEMENTS → ERR_TXN_TOKEN_PEER_CHAIN_TOO_LONG).
+ *
+ * Does NOT: sign (mint/txn-token.ts), choose keys (txn/key-ring.ts), verify a peer's token or bound the lifetime
+ * (txn-peer.ts), or accept anyone else's Txn-Token (dropped).
  */
 import type { Principal } from '../identity/principal.ts';
+import { MAX_TXN_REPLACEMENTS } from '../limits.ts';
 import type { TxnTokenClaims } from '../mint/txn-token.ts';
 import type { McpCall } from '../protocols/mcp-request.ts';
+import { fail, ok, type Result } from '../result.ts';
+import { REQ_WL_CHAIN, replacementChain } from '../txn/exchange.ts';
+import type { VerifiedTxnToken } from '../verify/txn-token.ts';
 
 export interface RebindContext {
   /** `aud`: the trust domain the upstreams belong to. */
@@ -56,4 +68,22 @@ export function txnClaims(principal: Principal, ctx: RebindContext): TxnTokenCla
     rctx,
     tctx,
   };
+}
+
+/** rctx / tctx members that describe one hop: on a replacement this hop's values (or none) replace the peer's. */
+const HOP_FACTS = ['authn', 'req_ip', 'token_iss', 'client_id', 'route', 'mcp', REQ_WL_CHAIN];
+
+/** The replacement of a peer's verified Txn-Token, from the claims this call would get on its own (txnClaims). */
+export function replacementClaims(own: TxnTokenClaims, peer: VerifiedTxnToken): Result<TxnTokenClaims, 'ERR_TXN_TOKEN_PEER_SCOPE' | 'ERR_TXN_TOKEN_PEER_CHAIN_TOO_LONG'> {
+  const authorized = new Set(own.scope.split(' '));
+  const scope = [...new Set(peer.scope)].filter((s) => authorized.has(s));
+  if (scope.length === 0) return fail('ERR_TXN_TOKEN_PEER_SCOPE', `none of the peer token's ${peer.scope.length} scope-token(s) among the ${authorized.size} this call was authorized with`);
+  const chain = replacementChain(peer.rctx, peer.reqWl);
+  if (chain.length > MAX_TXN_REPLACEMENTS) return fail('ERR_TXN_TOKEN_PEER_CHAIN_TOO_LONG', `replaced ${chain.length} times`);
+  const rctx: Record<string, unknown> = { ...peer.rctx };
+  for (const name of HOP_FACTS) delete rctx[name];
+  Object.assign(rctx, own.rctx, own.tctx, { [REQ_WL_CHAIN]: chain });
+  const claims: TxnTokenClaims = { aud: own.aud, sub: peer.sub, txn: peer.txn, req_wl: own.req_wl, scope: scope.join(' '), rctx };
+  if (peer.tctx !== undefined) claims.tctx = peer.tctx;
+  return ok(claims);
 }

@@ -250,6 +250,18 @@ export interface ExchangeRequester {
   clientAddress?: string;
 }
 
+/** The rctx member that carries the Call Chain of a replaced Txn-Token (the draft leaves the mechanism open). */
+export const REQ_WL_CHAIN = 'req_wl_chain';
+
+/**
+ * The Call Chain of a replacement: the replaced token's `rctx.req_wl_chain` (its string members) + its `req_wl`.
+ * Callers refuse a chain longer than MAX_TXN_REPLACEMENTS (the gateway's peer replacement, gateway/txn-peer.ts, too).
+ */
+export function replacementChain(rctx: Record<string, unknown> | undefined, reqWl: string): string[] {
+  const before = rctx?.[REQ_WL_CHAIN];
+  return [...(Array.isArray(before) ? before.filter((w): w is string => typeof w === 'string') : []), reqWl];
+}
+
 /** rctx members the TTS asserts itself; a requester's values for req_ip / authn are kept as reported_*. */
 const ASSERTED = ['req_ip', 'authn', 'req_wl_chain', 'reported_req_ip', 'reported_authn'] as const;
 
@@ -264,10 +276,9 @@ export function exchangeClaims(request: TxnTokenRequest, subject: ExchangeSubjec
   if (replacing) {
     // The original's context describes where the transaction began: it wins over the replacing requester's.
     Object.assign(rctx, subject.rctx ?? {});
-    const before = Array.isArray(subject.rctx?.req_wl_chain) ? (subject.rctx.req_wl_chain as unknown[]).filter((w): w is string => typeof w === 'string') : [];
-    const chain = [...before, subject.reqWl ?? ''];
+    const chain = replacementChain(subject.rctx, subject.reqWl ?? '');
     if (chain.length > MAX_TXN_REPLACEMENTS) return fail('ERR_TTS_REPLACEMENT_CHAIN_TOO_LONG', `replaced ${chain.length} times`);
-    rctx.req_wl_chain = chain;
+    rctx[REQ_WL_CHAIN] = chain;
   }
   rctx.authn = requester.authn;
   if (requester.clientAddress !== undefined) rctx.req_ip = requester.clientAddress;
