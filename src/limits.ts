@@ -344,3 +344,16 @@ export const MAX_TTS_CONTEXT_DEPTH = 8;
 /** Replacements of one Txn-Token kept in its `rctx.req_wl_chain` (draft: the TTS "SHOULD limit the number of times a
  * Txn-Token is replaced" and "MUST maintain the Call Chain"): a longer chain is refused. */
 export const MAX_TXN_REPLACEMENTS = 8;
+
+/** Bytes of a JWT authorization grant (RFC 7523 §2.1; identity-chaining §2.4) presented to the Transaction Token
+ * Service. Its claims are those of an access token at most (iss, sub, aud, exp, iat, jti, scope, client_id):
+ * MAX_ACCESS_TOKEN_BYTES' reasoning applies. */
+export const MAX_GRANT_BYTES = 8 * 1024;
+
+/** Longest JWT authorization grant lifetime accepted by default (exp − iat, or exp − now without iat).
+ * Identity-chaining §5 mitigates grant replay with short-lived grants; its example lives 60 seconds. */
+export const DEFAULT_GRANT_MAX_LIFETIME_SECONDS = 5 * 60;
+
+/** Largest `maxLifetimeSeconds` a federation entry may configure: an hour. A grant is presented once, right after
+ * it is issued; a longer life only widens the replay window. */
+export const MAX_GRANT_LIFETIME_LIMIT_SECONDS = 60 * 60;

@@ -7,7 +7,9 @@
  * Endpoints (for issuer `<origin>/as`):
  *   GET  <origin>/.well-known/oauth-authorization-server/as   RFC 8414 metadata (§3.1: path insertion)
  *   GET  <origin>/as/jwks                                     the signing key set (one ES256 key, made at start)
- *   POST <origin>/as/token                                    client_credentials only (RFC 6749 §4.4), DPoP (RFC 9449 §5)
+ *   POST <origin>/as/token                                    client_credentials (RFC 6749 §4.4), DPoP (RFC 9449 §5); with
+ *                                                             `peers` token exchange for a JWT authorization grant, with
+ *                                                             `trust` the jwt-bearer grant (identity chaining, below)
  *   POST <origin>/as/introspect                               RFC 7662; a signed JWT answer (RFC 9701) on request
  *   *    <origin>/as/authorize                                400 unsupported_response_type (advertised only because
  *                                                             RFC 8414 clients such as the MCP SDK require the field)
@@ -18,6 +20,7 @@
  *   demo-agent           demo-agent-secret            mcp:tools mcp:admin   JWT access tokens (RFC 9068)
  *   demo-opaque          demo-opaque-secret           mcp:tools mcp:admin   opaque random strings, only introspection resolves them
  *   portcullis-gateway   portcullis-gateway-secret    (none)                none: may call the introspection endpoint
+ *   portcullis-egress    portcullis-egress-secret     (none)                only through the chaining grants (a gateway's egress)
  *
  * Token requests: `grant_type=client_credentials`; `scope` optional (default `mcp:tools`), a subset of the
  * client's scopes; `resource` (RFC 8707) required, exactly one absolute URI without a fragment, and the token's
@@ -25,10 +28,26 @@
  * resource server's step-up checks can be exercised. With a valid `DPoP` proof the token is bound to the proof
  * key (`cnf.jkt`) and its type is `DPoP`; otherwise `Bearer`.
  *
+ * Identity chaining (draft-ietf-oauth-identity-chaining-17), for two dev servers standing for two trust domains:
+ *   - token exchange (RFC 8693, chaining §2.3), with `peers` (issuers of other authorization servers): a chaining
+ *     client (portcullis-egress) sends `subject_token` = an access token issued here (JWT or opaque,
+ *     subject_token_type access_token) and exactly one `resource` or `audience` naming a peer (else invalid_target);
+ *     `scope` optional, a subset of the subject token's (default: all of them). The answer is a JWT authorization
+ *     grant (issued_token_type jwt, token_type N_A, 60 s): iss this issuer, sub the subject token's sub, aud the
+ *     peer, iat, exp, jti, scope, client_id (the exchanging client). An unusable subject token is invalid_request
+ *     (RFC 8693 §2.2.2).
+ *   - jwt-bearer (RFC 7523 §2.1, chaining §2.4), with `trust` (issuer -> its JWK Set URL, or a function giving the
+ *     set): `assertion` = a grant from a trusted issuer, checked per RFC 7523 §3 (iss trusted, ES256/RS256-family
+ *     signature, aud this issuer or its token endpoint, exp, sub, jti used once; an `at+jwt` access token is no
+ *     grant); `resource` required (the access token's aud); `scope` a subset of the grant's scopes that this server
+ *     knows (default: all of those). Client authentication is optional (RFC 7523 §3.1); when present the client
+ *     must be a chaining client. The answer is a JWT access token as above with sub = the grant's sub, and no
+ *     refresh token (chaining §5). Grant failures are invalid_grant.
+ *
  * Every answer carries `Cache-Control: no-store` (keys change at every start). Nothing here logs: secrets and tokens never leave the responses they belong to. Opaque tokens are kept by their
  * SHA-256 hash only.
  */
-import { base64url, calculateJwkThumbprint, EmbeddedJWK, exportJWK, generateKeyPair, jwtVerify, SignJWT, type JWK } from 'jose';
+import { base64url, calculateJwkThumbprint, createLocalJWKSet, decodeJwt, decodeProtectedHeader, EmbeddedJWK, exportJWK, generateKeyPair, jwtVerify, SignJWT, type JSONWebKeySet, type JWK } from 'jose';
 import { readBounded } from '../../src/read-bounded.ts';
 
 export const DEV_AS_PATH = '/as';
@@ -55,13 +74,33 @@ export interface DevClient {
   tokens: 'jwt' | 'opaque' | 'none';
   /** May call the introspection endpoint. */
   introspect: boolean;
+  /** May use the identity-chaining grants (token exchange, jwt-bearer). */
+  chaining?: boolean;
 }
 
 export const DEV_CLIENTS: Readonly<Record<string, DevClient>> = {
   'demo-agent': { secret: 'demo-agent-secret', scopes: DEV_SCOPES, tokens: 'jwt', introspect: false },
   'demo-opaque': { secret: 'demo-opaque-secret', scopes: DEV_SCOPES, tokens: 'opaque', introspect: false },
   'portcullis-gateway': { secret: 'portcullis-gateway-secret', scopes: [], tokens: 'none', introspect: true },
+  'portcullis-egress': { secret: 'portcullis-egress-secret', scopes: [], tokens: 'none', introspect: false, chaining: true },
 };
+
+export const GRANT_TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const GRANT_JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+export const TOKEN_TYPE_ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
+export const TOKEN_TYPE_JWT = 'urn:ietf:params:oauth:token-type:jwt';
+/** Lifetime of a JWT authorization grant (chaining §2.3 example: 60 s; short-lived against replay, §5). */
+export const DEV_GRANT_TTL_SECONDS = 60;
+/** Assertions accepted for the jwt-bearer grant. */
+const GRANT_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'EdDSA'];
+const MAX_GRANT_JTIS = 10_000;
+/** A trusted issuer's fetched key set is reused this long; an unknown kid refetches at most this often. */
+const TRUST_KEYS_TTL_MS = 5 * 60_000;
+const TRUST_KEYS_REFETCH_MS = 10_000;
+const MAX_TRUST_JWKS_BYTES = 64 * 1024;
+
+/** Where a trusted peer's grant signing keys come from: its JWK Set URL, or a function giving the set. */
+export type DevTrustedIssuer = { jwksUrl: string } | { jwks: () => Promise<JSONWebKeySet> };
 
 /** DPoP proof algorithms accepted (asymmetric only; RFC 9449 §4.2). */
 const DPOP_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'EdDSA', 'Ed25519'];
@@ -84,6 +123,12 @@ export interface DevAuthorizationServerOptions {
   issuer: string;
   /** Epoch milliseconds; for tests. */
   now?: () => number;
+  /** Issuers of peer authorization servers a token exchange may name as `resource` / `audience` (chaining §2.3). */
+  peers?: readonly string[];
+  /** Issuers whose JWT authorization grants the jwt-bearer grant accepts, and their keys (chaining §2.4). */
+  trust?: Readonly<Record<string, DevTrustedIssuer>>;
+  /** Fetches trusted issuers' `jwksUrl`; default the global fetch. */
+  fetch?: (url: string, init?: RequestInit) => Promise<Response>;
 }
 
 export interface DevAuthorizationServer {
@@ -97,6 +142,8 @@ export interface DevAuthorizationServer {
 
 interface TokenRecord {
   clientId: string;
+  /** The resource owner: the client itself for client_credentials, the grant's sub for jwt-bearer. */
+  sub: string;
   scope: string;
   aud: string;
   iat: number;
@@ -240,7 +287,7 @@ function quoted(value: string): string {
   return value.length <= 64 && /^[\x20-\x7e]*$/.test(value) ? ` ${JSON.stringify(value)}` : '';
 }
 
-export function createDevAuthorizationServer({ issuer, now = Date.now }: DevAuthorizationServerOptions): DevAuthorizationServer {
+export function createDevAuthorizationServer({ issuer, now = Date.now, peers = [], trust = {}, fetch: fetchImpl = (url, init) => fetch(url, init) }: DevAuthorizationServerOptions): DevAuthorizationServer {
   const base = new URL(issuer);
   if (base.search || base.hash || base.pathname !== DEV_AS_PATH) throw new Error(`dev authorization server: issuer must be <origin>${DEV_AS_PATH}, got ${issuer}`);
   const tokenEndpoint = `${issuer}/token`;
@@ -255,7 +302,7 @@ export function createDevAuthorizationServer({ issuer, now = Date.now }: DevAuth
     jwks_uri: jwksUri,
     introspection_endpoint: introspectionEndpoint,
     response_types_supported: [],
-    grant_types_supported: ['client_credentials'],
+    grant_types_supported: ['client_credentials', ...(peers.length > 0 ? [GRANT_TOKEN_EXCHANGE] : []), ...(Object.keys(trust).length > 0 ? [GRANT_JWT_BEARER] : [])],
     token_endpoint_auth_methods_supported: AUTH_METHODS,
     introspection_endpoint_auth_methods_supported: AUTH_METHODS,
     introspection_signing_alg_values_supported: ['ES256'],
@@ -274,6 +321,8 @@ export function createDevAuthorizationServer({ issuer, now = Date.now }: DevAuth
 
   const opaque = new Map<string, TokenRecord>();
   const dpopJtis = new Map<string, number>();
+  const grantJtis = new Map<string, number>();
+  const trustKeys = new Map<string, { keys: ReturnType<typeof createLocalJWKSet>; fetchedAt: number }>();
   const seconds = () => Math.floor(now() / 1000);
 
   /** Drops expired entries, then the oldest while over `cap` (Maps iterate in insertion order). */
@@ -319,44 +368,45 @@ export function createDevAuthorizationServer({ issuer, now = Date.now }: DevAuth
     return jkt;
   }
 
-  async function token(request: Request): Promise<Response> {
-    const params = await readForm(request, ['resource']);
-    const [clientId, client] = await authenticateClient(request, params);
-    const grantType = single(params, 'grant_type');
-    if (grantType === undefined) throw new OAuthError(400, 'invalid_request', 'grant_type is required');
-    if (grantType !== 'client_credentials') throw new OAuthError(400, 'unsupported_grant_type', 'only client_credentials is supported');
-    if (client.tokens === 'none') throw new OAuthError(400, 'unauthorized_client', 'this client may not obtain tokens');
-
-    const requested = (single(params, 'scope') ?? '').split(' ').filter((s) => s !== '');
-    const scopes = requested.length === 0 ? [DEV_DEFAULT_SCOPE] : [...new Set(requested)];
+  /** Requested scopes (space-delimited), each in `allowed`; `fallback` when none are requested. */
+  function grantedScope(requested: string | undefined, allowed: readonly string[], fallback: readonly string[]): string {
+    const asked = (requested ?? '').split(' ').filter((s) => s !== '');
+    const scopes = asked.length === 0 ? [...fallback] : [...new Set(asked)];
     for (const s of scopes) {
-      if (!SCOPE_TOKEN.test(s) || !client.scopes.includes(s)) throw new OAuthError(400, 'invalid_scope', `scope${quoted(s)} is not available to this client`);
+      if (!SCOPE_TOKEN.test(s) || !allowed.includes(s)) throw new OAuthError(400, 'invalid_scope', `scope${quoted(s)} is not available`);
     }
-    const scope = scopes.join(' ');
+    return scopes.join(' ');
+  }
 
+  /** RFC 8707: exactly one `resource`, an absolute URI without a fragment. */
+  function singleResource(params: Map<string, string[]>): string {
     const resources = params.get('resource') ?? [];
     if (resources.length === 0) throw new OAuthError(400, 'invalid_target', 'resource is required (RFC 8707)');
     if (resources.length > 1) throw new OAuthError(400, 'invalid_target', 'exactly one resource per token');
     const aud = resources[0]!;
     if (!URI_SCHEME.test(aud) || aud.includes('#') || !URL.canParse(aud)) throw new OAuthError(400, 'invalid_target', 'resource must be an absolute URI without a fragment');
+    return aud;
+  }
 
+  /** An access token (JWT per RFC 9068, or opaque) and its token-endpoint answer. */
+  async function issueAccessToken(request: Request, t: { clientId: string; sub: string; scope: string; aud: string; opaque: boolean }): Promise<Response> {
     const proofs = request.headers.get('dpop');
     const jkt = proofs === null ? undefined : await verifyDpop(proofs);
     const tokenType = jkt ? 'DPoP' : 'Bearer';
     const iat = seconds();
     const exp = iat + DEV_TOKEN_TTL_SECONDS;
-
+    const { clientId, sub, scope, aud } = t;
     let accessToken: string;
-    if (client.tokens === 'opaque') {
+    if (t.opaque) {
       accessToken = randomToken();
       prune(opaque, (r) => r.exp, MAX_OPAQUE_TOKENS);
-      opaque.set(await tokenKey(accessToken), { clientId, scope, aud, iat, exp, ...(jkt ? { jkt } : {}) });
+      opaque.set(await tokenKey(accessToken), { clientId, sub, scope, aud, iat, exp, ...(jkt ? { jkt } : {}) });
     } else {
       const { privateKey, kid } = await keys;
       accessToken = await new SignJWT({ client_id: clientId, scope, acr: DEV_ACR, auth_time: iat, ...(jkt ? { cnf: { jkt } } : {}) })
         .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid })
         .setIssuer(issuer)
-        .setSubject(clientId)
+        .setSubject(sub)
         .setAudience(aud)
         .setIssuedAt(iat)
         .setExpirationTime(exp)
@@ -364,6 +414,142 @@ export function createDevAuthorizationServer({ issuer, now = Date.now }: DevAuth
         .sign(privateKey);
     }
     return json({ access_token: accessToken, token_type: tokenType, expires_in: DEV_TOKEN_TTL_SECONDS, scope });
+  }
+
+  async function token(request: Request): Promise<Response> {
+    const params = await readForm(request, ['resource', 'audience']);
+    const grantType = single(params, 'grant_type');
+    // jwt-bearer: client authentication is optional (RFC 7523 §3.1); every other grant requires it.
+    if (grantType === GRANT_JWT_BEARER && request.headers.get('authorization') === null && !params.has('client_id') && !params.has('client_secret')) return jwtBearer(request, params, undefined);
+    const [clientId, client] = await authenticateClient(request, params);
+    if (grantType === undefined) throw new OAuthError(400, 'invalid_request', 'grant_type is required');
+    if (grantType === GRANT_TOKEN_EXCHANGE && peers.length > 0) {
+      if (!client.chaining) throw new OAuthError(400, 'unauthorized_client', 'this client may not exchange tokens');
+      return tokenExchange(clientId, params);
+    }
+    if (grantType === GRANT_JWT_BEARER && Object.keys(trust).length > 0) {
+      if (!client.chaining) throw new OAuthError(400, 'unauthorized_client', 'this client may not use the jwt-bearer grant');
+      return jwtBearer(request, params, clientId);
+    }
+    if (grantType !== 'client_credentials') throw new OAuthError(400, 'unsupported_grant_type', `supported: ${metadata.grant_types_supported.join(', ')}`);
+    if (client.tokens === 'none') throw new OAuthError(400, 'unauthorized_client', 'this client may not obtain tokens');
+    if (params.has('audience')) throw new OAuthError(400, 'invalid_request', 'audience is for token exchange; use resource');
+    const scope = grantedScope(single(params, 'scope'), client.scopes, [DEV_DEFAULT_SCOPE]);
+    const aud = singleResource(params);
+    return issueAccessToken(request, { clientId, sub: clientId, scope, aud, opaque: client.tokens === 'opaque' });
+  }
+
+  /** RFC 8693 token exchange profiled by identity chaining §2.3: an access token from here -> a JWT grant for a peer. */
+  async function tokenExchange(clientId: string, params: Map<string, string[]>): Promise<Response> {
+    const subjectToken = single(params, 'subject_token');
+    const subjectType = single(params, 'subject_token_type');
+    if (subjectToken === undefined || subjectType === undefined) throw new OAuthError(400, 'invalid_request', 'subject_token and subject_token_type are required');
+    if (subjectType !== TOKEN_TYPE_ACCESS_TOKEN) throw new OAuthError(400, 'invalid_request', `subject_token_type must be ${TOKEN_TYPE_ACCESS_TOKEN}`);
+    if (params.has('actor_token') || params.has('actor_token_type')) throw new OAuthError(400, 'invalid_request', 'actor tokens are not supported');
+    const requestedType = single(params, 'requested_token_type');
+    if (requestedType !== undefined && requestedType !== TOKEN_TYPE_JWT) throw new OAuthError(400, 'invalid_request', `requested_token_type must be ${TOKEN_TYPE_JWT}`);
+    const targets = [...(params.get('resource') ?? []), ...(params.get('audience') ?? [])];
+    if (targets.length !== 1) throw new OAuthError(400, 'invalid_target', 'exactly one resource or audience (the peer authorization server) is required');
+    const aud = targets[0]!;
+    if (!peers.includes(aud)) throw new OAuthError(400, 'invalid_target', `${quoted(aud).trim() || 'the target'} is not a peer authorization server`);
+    // RFC 8693 §2.2.2: an invalid or unacceptable subject token is invalid_request.
+    const record = subjectToken.length <= 8192 ? await lookup(subjectToken) : undefined;
+    if (!record) throw new OAuthError(400, 'invalid_request', 'subject_token is not an active access token issued here');
+    const held = record.scope.split(' ').filter((s) => s !== '');
+    const scope = grantedScope(single(params, 'scope'), held, held);
+    const iat = seconds();
+    const { privateKey, kid } = await keys;
+    const grant = await new SignJWT({ scope, client_id: clientId })
+      .setProtectedHeader({ alg: 'ES256', kid })
+      .setIssuer(issuer)
+      .setSubject(record.sub)
+      .setAudience(aud)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + DEV_GRANT_TTL_SECONDS)
+      .setJti(randomToken(16))
+      .sign(privateKey);
+    return json({ access_token: grant, issued_token_type: TOKEN_TYPE_JWT, token_type: 'N_A', expires_in: DEV_GRANT_TTL_SECONDS, scope });
+  }
+
+  /** A trusted issuer's key set: fetched (bounded) and kept TRUST_KEYS_TTL_MS; `refresh` refetches a set older than TRUST_KEYS_REFETCH_MS. */
+  async function trustedKeys(iss: string, refresh: boolean): Promise<ReturnType<typeof createLocalJWKSet>> {
+    const cached = trustKeys.get(iss);
+    const age = cached ? now() - cached.fetchedAt : Infinity;
+    if (cached && age < TRUST_KEYS_TTL_MS && !(refresh && age >= TRUST_KEYS_REFETCH_MS)) return cached.keys;
+    const source = trust[iss]!;
+    let set: JSONWebKeySet;
+    if ('jwks' in source) {
+      set = await source.jwks();
+    } else {
+      const response = await fetchImpl(source.jwksUrl, { redirect: 'manual', signal: AbortSignal.timeout(5_000), headers: { accept: 'application/json' } });
+      if (response.status !== 200) {
+        await response.body?.cancel().catch(() => {});
+        throw new Error(`jwks answered ${response.status}`);
+      }
+      const bytes = await readBounded(response.body, MAX_TRUST_JWKS_BYTES);
+      if (!bytes) throw new Error('jwks too large');
+      set = JSON.parse(new TextDecoder().decode(bytes)) as JSONWebKeySet;
+    }
+    const keySet = createLocalJWKSet(set);
+    trustKeys.set(iss, { keys: keySet, fetchedAt: now() });
+    return keySet;
+  }
+
+  /** RFC 7523 §2.1 / §3 profiled by identity chaining §2.4: a peer's JWT grant -> an access token here. */
+  async function jwtBearer(request: Request, params: Map<string, string[]>, clientId: string | undefined): Promise<Response> {
+    if (Object.keys(trust).length === 0) throw new OAuthError(400, 'unsupported_grant_type', `supported: ${metadata.grant_types_supported.join(', ')}`);
+    const invalidGrant = (description: string) => new OAuthError(400, 'invalid_grant', description);
+    const assertion = single(params, 'assertion');
+    if (assertion === undefined) throw new OAuthError(400, 'invalid_request', 'assertion is required');
+    if (assertion.length > 8192 || assertion.split('.').length !== 3) throw invalidGrant('the assertion is not a single signed JWT');
+    let iss: unknown;
+    let typ: unknown;
+    try {
+      iss = decodeJwt(assertion).iss;
+      typ = decodeProtectedHeader(assertion).typ;
+    } catch {
+      throw invalidGrant('the assertion is not a JWT');
+    }
+    if (typeof iss !== 'string' || !Object.hasOwn(trust, iss)) throw invalidGrant('the assertion\'s issuer is not trusted');
+    if (typeof typ === 'string' && typ.toLowerCase().replace(/^application\//, '') === 'at+jwt') throw invalidGrant('an access token is not an authorization grant');
+    let claims: Record<string, unknown> | undefined;
+    for (const refresh of [false, true]) {
+      let keySet;
+      try {
+        keySet = await trustedKeys(iss, refresh);
+      } catch {
+        throw new OAuthError(503, 'temporarily_unavailable', 'the issuer\'s keys could not be fetched');
+      }
+      try {
+        const verified = await jwtVerify(assertion, keySet, { issuer: iss, audience: [issuer, tokenEndpoint], algorithms: GRANT_ALGORITHMS, currentDate: new Date(now()), clockTolerance: 30, requiredClaims: ['exp', 'sub', 'jti'] });
+        claims = verified.payload as Record<string, unknown>;
+        break;
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (code === 'ERR_JWKS_NO_MATCHING_KEY' && !refresh) continue;
+        if (code === 'ERR_JWT_EXPIRED') throw invalidGrant('the assertion has expired');
+        if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') throw invalidGrant(`claim check failed: ${(error as { claim?: string }).claim ?? 'unknown'}`);
+        throw invalidGrant('the assertion\'s signature does not verify with its issuer\'s keys');
+      }
+    }
+    if (!claims) throw invalidGrant('the assertion\'s signature does not verify with its issuer\'s keys');
+    const sub = claims.sub;
+    const jti = claims.jti;
+    const exp = claims.exp as number;
+    // Chaining §2.4: deny when the subject cannot be identified.
+    if (typeof sub !== 'string' || sub === '' || sub.length > 1024) throw invalidGrant('the assertion names no subject');
+    if (typeof jti !== 'string' || jti === '' || jti.length > 256) throw invalidGrant('the assertion has no usable jti');
+    const resource = singleResource(params);
+    const offered = typeof claims.scope === 'string' ? claims.scope.split(' ').filter((s) => DEV_SCOPES.includes(s as (typeof DEV_SCOPES)[number])) : [];
+    const scope = grantedScope(single(params, 'scope'), offered, offered);
+    // RFC 7523 §3 item 7 / chaining §5: single use, remembered until it expires.
+    const replayKey = `${iss}\n${jti}`;
+    const seen = grantJtis.get(replayKey);
+    if (seen !== undefined && seen > seconds()) throw invalidGrant('the assertion was already used');
+    prune(grantJtis, (until) => until, MAX_GRANT_JTIS);
+    grantJtis.set(replayKey, exp + 30);
+    const grantClient = typeof claims.client_id === 'string' && claims.client_id.length <= 256 ? claims.client_id : iss;
+    return issueAccessToken(request, { clientId: clientId ?? grantClient, sub, scope, aud: resource, opaque: false });
   }
 
   /** What this server knows about `token`, or undefined when it did not issue it or it has expired. */
@@ -377,7 +563,7 @@ export function createDevAuthorizationServer({ issuer, now = Date.now }: DevAuth
       const { payload, protectedHeader } = await jwtVerify(token, publicKey, { issuer, algorithms: ['ES256'], currentDate: new Date(now()), requiredClaims: ['exp', 'iat', 'aud', 'client_id'] });
       if (protectedHeader.typ !== 'at+jwt' || typeof payload.aud !== 'string' || typeof payload.client_id !== 'string' || typeof payload.scope !== 'string') return undefined;
       const jkt = (payload.cnf as { jkt?: unknown } | undefined)?.jkt;
-      return { clientId: payload.client_id, scope: payload.scope, aud: payload.aud, iat: payload.iat!, exp: payload.exp!, ...(typeof jkt === 'string' ? { jkt } : {}) };
+      return { clientId: payload.client_id, sub: typeof payload.sub === 'string' ? payload.sub : payload.client_id, scope: payload.scope, aud: payload.aud, iat: payload.iat!, exp: payload.exp!, ...(typeof jkt === 'string' ? { jkt } : {}) };
     } catch {
       return undefined;
     }
@@ -395,7 +581,7 @@ export function createDevAuthorizationServer({ issuer, now = Date.now }: DevAuth
           active: true,
           scope: record.scope,
           client_id: record.clientId,
-          sub: record.clientId,
+          sub: record.sub,
           aud: record.aud,
           iss: issuer,
           exp: record.exp,
@@ -433,7 +619,7 @@ export function createDevAuthorizationServer({ issuer, now = Date.now }: DevAuth
       case `${DEV_AS_PATH}/introspect`:
         return method === 'POST' ? introspect(request) : methodNotAllowed('POST');
       case `${DEV_AS_PATH}/authorize`:
-        return json({ error: 'unsupported_response_type', error_description: 'this dev authorization server supports only the client_credentials grant' }, 400);
+        return json({ error: 'unsupported_response_type', error_description: 'this dev authorization server has no authorization endpoint (no interactive grants)' }, 400);
       default:
         return json({ error: 'not_found', error_description: 'no such endpoint', metadata: metadataUrl }, 404);
     }

@@ -22,6 +22,7 @@ import { isLoopbackHost } from '../client/transport.ts';
 import { parseWorkloadId, workloadOrigin } from '../identity/workload-id.ts';
 import { fetchUrlProblem, hasSpiffeAlgorithm, trustDomainOrigin, trustDomainsSchema } from './trust-domains.ts';
 import { authorizationServersSchema, issuerIdentifier } from './authorization-servers.ts';
+import { federationSchema } from './federation.ts';
 import { DEFAULT_DPOP_ALGORITHMS } from '../verify/dpop.ts';
 import { ASYMMETRIC_JWS_ALGORITHMS } from '../crypto/algorithms.ts';
 
@@ -188,6 +189,38 @@ const auth = z
   })
   .describe('Credentials this route accepts; a request must present one of them. With both wit and jwtSvid, either authenticates.');
 
+/** A URL the gateway sends credentials to (a token endpoint) or names an authorization server by: fetchUrlProblem's rules. */
+const egressUrl = (allowQuery: boolean) =>
+  z.string().max(2048).superRefine((url, ctx) => {
+    const problem = fetchUrlProblem(url, { allowQuery });
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).max(128);
+
+/** Identity chaining across trust domains (draft-ietf-oauth-identity-chaining-17), the client side: src/gateway/egress.ts. */
+const egress = z
+  .strictObject({
+    homeAuthorizationServer: z
+      .strictObject({
+        tokenEndpoint: egressUrl(true).describe('Token endpoint of the authorization server that issued the callers\' access tokens (this trust domain\'s): the token exchange (RFC 8693) is sent here.'),
+        clientId: z.string().min(1).max(256).describe('The gateway\'s client_id there.'),
+        clientSecretEnv: envName.describe('Environment variable (a Workers secret) holding the client secret (client_secret_basic). Never put the secret in the config.'),
+      })
+      .describe('Where the caller\'s access token is exchanged for a JWT authorization grant addressed to the foreign authorization server.'),
+    foreignAuthorizationServer: z
+      .strictObject({
+        issuer: egressUrl(false).describe('Issuer identifier of the other trust domain\'s authorization server: the `resource` of the token exchange, hence the grant\'s aud.'),
+        tokenEndpoint: egressUrl(true).describe('Its token endpoint: the grant is presented there (RFC 7523 jwt-bearer).'),
+        clientId: z.string().min(1).max(256).optional().describe('The gateway\'s client_id there, when it authenticates (client_secret_basic); with clientSecretEnv.'),
+        clientSecretEnv: envName.optional().describe('Environment variable holding that client secret; with clientId.'),
+      })
+      .refine((f) => (f.clientId === undefined) === (f.clientSecretEnv === undefined), 'set clientId and clientSecretEnv together, or neither')
+      .describe('The authorization server of the upstream\'s trust domain, which trusts the home authorization server\'s grants.'),
+    resource: httpUrl.optional().describe('The foreign resource (RFC 8707): aud of the foreign access token. Default: the route\'s upstream URL.'),
+    scope: scopeList.min(1).optional().describe('Scopes asked for at both steps. Default: those of the caller\'s token (the home server\'s choice).'),
+  })
+  .describe('Call an upstream in another trust domain: per caller, exchange the caller\'s access token at the home authorization server for a JWT authorization grant, present it at the foreign authorization server for an access token, and send that as Authorization: Bearer (cached until shortly before it expires). Needs auth.oauth; not with txnToken (Txn-Tokens stay in their trust domain) or upstreamAuth.');
+
 const route = z
   .strictObject({
     path: mountPath.describe('Path prefix served by this route, matched at segment boundaries; the longest match wins.'),
@@ -234,6 +267,7 @@ const route = z
       })
       .optional()
       .describe('Authenticate the gateway itself to the upstream. The caller\'s credentials are never forwarded either way.'),
+    egress: egress.optional(),
     limits: routeLimits.optional().describe('Overrides of the gateway body and timeout limits for this route.'),
   })
   .superRefine((r, ctx) => {
@@ -248,6 +282,14 @@ const route = z
     if (r.auth && r.auth.wit === undefined && r.auth.jwtSvid === undefined && r.auth.mtls === undefined && r.auth.oauth === undefined) ctx.addIssue({ code: 'custom', path: ['auth'], message: 'names no credential: add "wit", "jwtSvid", "mtls" and/or "oauth"' });
     const o = r.auth?.oauth;
     if (o) oauthRouteProblems(r.protocol, r.auth!, o, ctx);
+    if (r.egress) {
+      // The subject token of the exchange is the caller's access token: only an OAuth route has one.
+      if (!o) ctx.addIssue({ code: 'custom', path: ['egress'], message: 'needs auth.oauth: the caller\'s access token is what is exchanged' });
+      if (r.txnToken) ctx.addIssue({ code: 'custom', path: ['egress'], message: 'cannot be combined with txnToken: Txn-Tokens are not sent across the trust domain boundary' });
+      if (r.upstreamAuth) ctx.addIssue({ code: 'custom', path: ['egress'], message: 'cannot be combined with upstreamAuth: the foreign access token occupies Authorization' });
+      if (typeof r.upstream === 'string' && !secureTransport(r.upstream)) ctx.addIssue({ code: 'custom', path: ['egress'], message: 'the foreign access token goes to https upstreams only (or http to a loopback host)' });
+      if (typeof r.upstream !== 'string' && r.egress.resource === undefined) ctx.addIssue({ code: 'custom', path: ['egress', 'resource'], message: 'required with a service binding upstream (its URL is nominal)' });
+    }
   });
 
 /** Peers are workloads: the route must authenticate workloads (wit or mtls) of each peer's trust domain. */
@@ -333,6 +375,8 @@ export const gatewayConfigSchema = z
               .refine((list) => new Set(list).size === list.length, 'must not repeat an issuer')
               .default([])
               .describe('Issuers (keys of the top-level authorizationServers) whose access tokens may be subject tokens. Default none: only Txn-Tokens (replacement) are accepted.'),
+            federation: federationSchema.optional(),
+            grantAudience: z.string().min(1).max(2048).optional().describe('The identifier a JWT authorization grant must name in aud (RFC 7523 §3 item 3; identity-chaining §2.4). Default: the service URL, publicUrl\'s origin + path. Needs federation.'),
           })
           .optional()
           .describe('Serve a Transaction Token Service endpoint (RFC 8693 token exchange profiled by draft-ietf-oauth-transaction-tokens): authenticated workloads exchange an access token, or a Txn-Token for a replacement, for a Txn-Token of trustDomain signed with the gateway\'s keys.'),
@@ -473,6 +517,7 @@ function txnServiceProblems(cfg: { trustDomains?: unknown; authorizationServers?
   });
   const introspecting = issuers.filter((issuer: unknown) => typeof issuer === 'string' && isRecord(servers[issuer]) && servers[issuer].introspection !== undefined);
   if (introspecting.length > 1) ctx.addIssue({ code: 'custom', path: at('authorizationServers'), message: 'at most one of these may introspect tokens: an opaque token must go only to the server that issued it' });
+  if (service.grantAudience !== undefined && service.federation === undefined) ctx.addIssue({ code: 'custom', path: at('grantAudience'), message: 'needs federation (the issuers whose grants name it)' });
 }
 
 /** Routes name trust domains the top-level block defines; SPIFFE-only features need spiffe:// domains. */

@@ -36,6 +36,8 @@ import { mintTxnToken } from '../mint/txn-token.ts';
 import { replacementClaims, txnClaims } from './txn-rebind.ts';
 import { txnPeers, type PeerTxnCheck } from './txn-peer.ts';
 import { ttsHandler } from './tts.ts';
+import { egressClient } from './egress.ts';
+import { sha256b64url } from '../crypto/digest.ts';
 import type { McpRequestInfo } from '../protocols/mcp-request.ts';
 import { operationRequirement, type OAuthPorts } from './oauth.ts';
 import { GATEWAY_JWKS_PATH, resourceMetadata, serveResourceMetadata, WELL_KNOWN_PRM, withSignedMetadata, type ResourceMetadata } from './resource-metadata.ts';
@@ -55,11 +57,11 @@ export interface GatewayOptions {
   services?: Record<string, ServiceBinding | undefined>;
   /** Where trust-anchor keys come from. Default: each trust domain's inline `jwks` or `keySource`. */
   trustKeys?: TrustKeySource;
-  /** Fetches `keySource.url` key sets, authorization server metadata and keys, and introspection answers. Default: the global fetch. */
+  /** Fetches `keySource.url` key sets, authorization server metadata and keys, introspection answers, and egress token requests. Default: the global fetch. */
   fetchKeys?: KeyFetch;
   /** Reads `keySource.file` key sets and `identity.file`, resolving relative paths against the config file. Absent on Workers. */
   readFile?: ReadTextFile;
-  /** Reads `identity.env` and `introspection.clientSecretEnv`: process environment variables, or a Worker's `env` (its secrets). */
+  /** Reads `identity.env`, `introspection.clientSecretEnv` and the egress `clientSecretEnv`s: process environment variables, or a Worker's `env` (its secrets). */
   readEnv?: (name: string) => string | undefined;
   /** The gateway's own identity. Default: from `config.identity` through readFile / readEnv. */
   ownIdentity?: OwnIdentitySource;
@@ -144,7 +146,7 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     if (check) txnPeerChecks.set(route, check);
   }
   // The built-in Transaction Token Service (tts.ts), answered before route matching at its own path.
-  const tts = txn && ttsService ? ttsHandler({ config, service: ttsService, publicUrl, authenticatorFor, oauth, keys: txn.keys, now }) : undefined;
+  const tts = txn && ttsService ? ttsHandler({ config, service: ttsService, publicUrl, authenticatorFor, oauth, keys: txn.keys, replay: state.replay, keyPorts, now }) : undefined;
   const metadata = new Map<string, { doc: ResourceMetadata; signed?: ReturnType<typeof withSignedMetadata> }>();
   for (const route of routes.values()) {
     const o = route.authenticate?.oauth;
@@ -152,6 +154,10 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     const doc = resourceMetadata(route.config.auth!.oauth!, o.resource);
     metadata.set(new URL(o.metadataUrl).pathname, route.config.auth!.oauth!.signedMetadata ? { doc, signed: withSignedMetadata(doc) } : { doc });
   }
+  // Identity chaining into other trust domains (egress.ts), for routes with `egress`.
+  const egress = config.routes.some((r) => r.egress)
+    ? egressClient({ cache: state.cache, now, ...(options.readEnv ? { readEnv: options.readEnv } : {}), ...(options.fetchKeys ? { fetch: options.fetchKeys } : {}) })
+    : undefined;
   // One MCP front per route: a session id is bound within the route whose upstream opened it.
   const mcpFronts = new Map(config.routes.filter((r) => r.protocol === 'mcp').map((r, i) => [r, mcpFront(state.cache, r.path.length <= 128 ? r.path : `route-${i}`)] as const));
 
@@ -365,6 +371,16 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
         return fail(c, requestId, 'ERR_TXN_TOKEN_UNAVAILABLE', error instanceof Error ? error.message : 'signing key unavailable', route.config, who);
       }
     }
+    if (route.config.egress && egress) {
+      // The caller's access token (verified above, stripped from upstreamHeaders by headers.ts) is the subject token
+      // of the exchange; the upstream in the other trust domain gets that domain's token instead. Never logged.
+      const user = principal?.user;
+      const presented = user ? await presentedAccessToken(req.headers, user.tokenHash) : undefined;
+      if (!user || !presented) return fail(c, requestId, 'ERR_ACCESS_TOKEN_REQUIRED', 'an egress route needs the caller\'s access token', route.config, who);
+      const foreign = await egress.token(route.config, presented, Date.parse(user.expiresAt));
+      if (!foreign.ok) return fail(c, requestId, foreign.code, foreign.detail, route.config, who);
+      upstreamHeaders.set('authorization', `Bearer ${foreign.value}`);
+    }
     let upstreamBody: ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer> | null = req.method === 'GET' || req.method === 'HEAD' ? null : (signedBody ?? req.body);
     if (route.config.upstreamAuth) {
       // The gateway's own identity towards the upstream (the caller's credentials were stripped above).
@@ -438,6 +454,13 @@ function resolveRoute(route: RouteConfig, index: number, config: GatewayConfig, 
   const binding = options.services?.[route.upstream.service];
   if (!binding) throw new ConfigError([{ path: `routes[${index}].upstream.service`, message: `no service binding named "${route.upstream.service}"` }]);
   return { ...common, base: new URL(route.upstream.url ?? 'http://upstream/'), send: fetchSend((url, init) => binding.fetch(url, init)) };
+}
+
+/** The access token of `Authorization: Bearer|DPoP <token>`, only when it is the one authentication verified (its hash). */
+async function presentedAccessToken(headers: Headers, tokenHash: string): Promise<string | undefined> {
+  const match = /^\s*(?:bearer|dpop) +([\x21-\x7e]+)\s*$/i.exec(headers.get('authorization') ?? '');
+  if (!match) return undefined;
+  return (await sha256b64url(match[1]!)) === tokenHash ? match[1] : undefined;
 }
 
 /** The path of an absolute URL string as serialised (percent-encoding kept, dot segments already resolved). */

@@ -36,6 +36,7 @@ import {
   type WitErrorCode,
   type WptErrorCode,
 } from '../verify/errors.ts';
+import type { EgressErrorCode } from './egress.ts';
 import { MCP_JSONRPC_CODES, MCP_REQUEST_ERRORS, type McpRequestErrorCode } from '../protocols/mcp-request.ts';
 
 /** Codes of the gateway's own credential extraction (src/gateway/credentials.ts), beside the verifiers' codes. */
@@ -82,6 +83,7 @@ export type ErrorCode =
   | 'ERR_TXN_TOKEN_PEER_SCOPE' // a peer's Txn-Token shares no scope with what this call was authorized with
   | 'ERR_TXN_TOKEN_PEER_CHAIN_TOO_LONG' // a peer's Txn-Token was already replaced MAX_TXN_REPLACEMENTS times
   | TxnTokenErrorCode // a peer gateway's Txn-Token failed verification (gateway/txn-peer.ts)
+  | EgressErrorCode // identity chaining into another trust domain (gateway/egress.ts)
   | 'ERR_INTERNAL'
   | AuthErrorCode
   | McpErrorCode;
@@ -166,6 +168,14 @@ const ERRORS: Record<ErrorCode, ErrorSpec> = {
   ERR_TXN_TOKEN_REPLAY_STORE_FAILED: UNAVAILABLE,
   ERR_TXN_TOKEN_PEER_SCOPE: { status: 403, title: 'Transaction token scope not allowed here', decision: 'deny' },
   ERR_TXN_TOKEN_PEER_CHAIN_TOO_LONG: { status: 403, title: 'Transaction token replaced too many times', decision: 'deny' },
+  // Egress into another trust domain (draft-ietf-oauth-identity-chaining-17): the authorization servers the gateway
+  // depends on failed or refused. Not the caller's request as such: 502 (bad gateway), 503 when the gateway itself
+  // cannot act (its client secret is not set).
+  ERR_EGRESS_UNAVAILABLE: { status: 503, title: 'Cross-domain access unavailable', decision: 'error' },
+  ERR_EGRESS_EXCHANGE_FAILED: { status: 502, title: 'Cross-domain token exchange failed', decision: 'error' },
+  ERR_EGRESS_EXCHANGE_REFUSED: { status: 502, title: 'Cross-domain token exchange refused', decision: 'error' },
+  ERR_EGRESS_GRANT_FAILED: { status: 502, title: 'Cross-domain access token request failed', decision: 'error' },
+  ERR_EGRESS_GRANT_REFUSED: { status: 502, title: 'Cross-domain grant refused', decision: 'error' },
   ERR_INTERNAL: { status: 500, title: 'Internal gateway error', decision: 'error' },
 };
 

@@ -22,6 +22,25 @@
  *      Then draft rule 10: the requested scope ⊆ the subject's (invalid_scope).
  *   5. Claims (exchange.ts exchangeClaims), minted with the key ring; 200 { access_token, issued_token_type,
  *      token_type: "N_A", expires_in } with Cache-Control: no-store, never a refresh_token.
+ * Federation (`service.federation`; draft-ietf-oauth-identity-chaining-17 §2.4, RFC 7523, draft-ni-cross-domain-
+ * txn-token; the gateway as the entry point of its trust domain): a JWT authorization grant of a configured foreign
+ * issuer, verified by txn/federation.ts (aud = grantAudience, default the service URL; single-use jti), becomes a
+ * Txn-Token. Two ways in:
+ *   a. RFC 7523 §2.1 `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&assertion=<grant>[&scope=...]`. Client
+ *      authentication is OPTIONAL for this grant: the foreign client is no workload of this trust domain and cannot
+ *      hold its credentials, and the grant itself is audience-bound, short-lived and single-use (identity-chaining
+ *      §5's replay mitigations). A request that presents no credential at all proceeds unauthenticated (and may not
+ *      send request_context: an anonymous caller asserts nothing into rctx); one that presents the service's
+ *      credentials has them verified exactly as in step 2 (invalid_client, unauthorized_client).
+ *   b. Token exchange (step 2 as always) with `subject_token_type=urn:ietf:params:oauth:token-type:jwt` carrying the
+ *      grant: a local workload that received a foreign grant (cross-domain-txn-token mode B) exchanges it.
+ *   Scope (draft rule 10): ⊆ the grant's `scope` claim (none: invalid_scope) and ⊆ the issuer's `scopes`; the
+ *   jwt-bearer grant's scope is OPTIONAL, and when absent the grant's scopes that the issuer may obtain are issued
+ *   (and named in the response's `scope`, RFC 6749 §5.1). Claims: sub = prefix + the grant's sub; req_wl = the
+ *   authenticated requester, else the grant's client_id, else its issuer; rctx.authn "jwt-bearer", rctx.grant_iss,
+ *   rctx.req_ip; tctx from request_details; a fresh txn. Every grant failure answers invalid_grant (the audit reason
+ *   is the ERR_GRANT_* code), a key source or replay store failure 503. A grant's jti is single-use through the
+ *   gateway's replay store (state.replay).
  * Errors are RFC 6749 §5.2 JSON { error, error_description } (fixed text, never input); the outcome returned to
  * app.ts carries the stable reason code, a detail and the principal for the audit event, never a token.
  */
@@ -33,12 +52,17 @@ import { mintTxnToken } from '../mint/txn-token.ts';
 import { readBounded } from '../read-bounded.ts';
 import type { Background } from '../trust/key-source.ts';
 import type { TxnKeyRing } from '../txn/key-ring.ts';
-import { ACCESS_TOKEN_TYPE, exchangeClaims, parseTxnTokenRequest, scopeProblem, TTS_ERRORS, TXN_TOKEN_TYPE, type ExchangeSubject, type TtsErrorCode } from '../txn/exchange.ts';
+import { ACCESS_TOKEN_TYPE, exchangeClaims, grantScope, JWT_BEARER_GRANT, JWT_TOKEN_TYPE, parseTxnTokenRequest, requestGrantType, scopeProblem, TTS_ERRORS, TXN_TOKEN_TYPE, type ExchangeSubject, type TtsErrorCode, type TxnTokenRequest } from '../txn/exchange.ts';
 import { verifyTxnToken } from '../verify/txn-token.ts';
 import type { BodyRead, RouteAuthenticator } from './authenticate.ts';
 import { declaredLengthExceeds } from './body-limit.ts';
 import { errorSpec } from './errors.ts';
 import { oauthRoute, type OAuthPorts } from './oauth.ts';
+import type { AuthorizationServerConfig } from '../config/authorization-servers.ts';
+import type { ReplayStore } from '../state/ports.ts';
+import { authorizationServerKeys } from '../trust/authorization-server-keys.ts';
+import type { TrustKeyPorts } from '../trust/key-source.ts';
+import { GRANT_INFRASTRUCTURE_CODES, transcribeSubject, verifyAuthorizationGrant, type GrantIssuerPolicy } from '../txn/federation.ts';
 
 export interface TtsDeps {
   config: GatewayConfig;
@@ -50,6 +74,10 @@ export interface TtsDeps {
   oauth: OAuthPorts | undefined;
   keys: TxnKeyRing;
   now: () => number;
+  /** Single use of federated grants' jti (`state.replay`). */
+  replay: ReplayStore;
+  /** For federation issuers' `jwksUri`: the cache shared across isolates and the fetch the gateway uses for key sets. */
+  keyPorts: TrustKeyPorts;
 }
 
 export interface TtsExtras {
@@ -86,6 +114,17 @@ export function ttsHandler(deps: TtsDeps): (request: Request, extras: TtsExtras)
       : undefined;
   const requesters = new Set(service.requesters);
   const subjectUrl = `${deps.publicUrl.origin}${service.path}`;
+  // Federated issuers' keys are kept like authorization servers' (inline, or jwksUri through a RemoteKeySet).
+  const federation = service.federation;
+  const grantAudience = service.grantAudience ?? subjectUrl;
+  const grantIssuers: Record<string, GrantIssuerPolicy> = {};
+  const grantKeySources: Record<string, AuthorizationServerConfig> = {};
+  for (const [iss, entry] of Object.entries(federation ?? {})) {
+    grantIssuers[iss] = { algorithms: entry.algorithms, requireJti: entry.requireJti, ...(entry.maxLifetimeSeconds !== undefined ? { maxLifetimeSeconds: entry.maxLifetimeSeconds } : {}) };
+    grantKeySources[iss] = { algorithms: entry.algorithms, ...(entry.jwks ? { jwks: entry.jwks } : {}), ...(entry.jwksUri ? { jwksUri: entry.jwksUri } : {}) };
+  }
+  const grantKeys = federation ? authorizationServerKeys(grantKeySources, deps.keyPorts) : undefined;
+  const replay = deps.replay;
 
   const answer = (requestId: string, status: number, body: unknown, headers: Record<string, string> = {}) =>
     new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache', 'x-request-id': requestId, ...headers } });
@@ -129,6 +168,52 @@ export function ttsHandler(deps: TtsDeps): (request: Request, extras: TtsExtras)
     return { ok: true, subject: { sub: checked.user.subject }, scopes: checked.user.scopes, expiresAt };
   };
 
+  /** A JWT authorization grant (jwt-bearer, or a jwt subject token), from an authenticated requester or anonymous. */
+  const federated = async (extras: TtsExtras, requester: { principal: Principal; workloadId: string } | undefined, req: TxnTokenRequest): Promise<TtsOutcome> => {
+    const { requestId } = extras;
+    const principal = requester?.principal;
+    const who = principal ? { principal } : {};
+    if (!requester && req.requestContext !== undefined) return refuse(requestId, 'ERR_TTS_CONTEXT_UNAUTHENTICATED', 'request_context without client authentication');
+    if (!grantKeys) return refuse(requestId, 'ERR_TTS_UNAVAILABLE', 'no replay store for the single use of grants', { ...who, reason: 'ERR_GRANT_REPLAY_STORE_FAILED' });
+    const verified = await verifyAuthorizationGrant(req.subjectToken, {
+      issuers: grantIssuers,
+      keys: async (iss, kid) => (await grantKeys.key(iss, kid, extras.background))?.jwk,
+      audience: grantAudience,
+      replay,
+      now,
+    });
+    if (!verified.ok) {
+      const code: TtsErrorCode = GRANT_INFRASTRUCTURE_CODES.has(verified.code) ? 'ERR_TTS_UNAVAILABLE' : 'ERR_TTS_GRANT_INVALID';
+      return refuse(requestId, code, verified.detail, { ...who, reason: verified.code });
+    }
+    const grant = verified.value;
+    const entry = federation![grant.issuer]!;
+    const scope = grantScope(req.scope, grant.scopes, entry.scopes);
+    if (!scope.ok) return refuse(requestId, scope.code, scope.detail, who);
+    const reqWl = requester?.workloadId ?? grant.clientId ?? grant.issuer;
+    const claims = exchangeClaims(
+      { ...req, scope: scope.value },
+      { sub: transcribeSubject(grant.subject, entry.subject), grantIssuer: grant.issuer },
+      { workloadId: reqWl, authn: 'jwt-bearer', ...(extras.clientAddress ? { clientAddress: extras.clientAddress } : {}) },
+      trustDomain,
+    );
+    if (!claims.ok) return refuse(requestId, claims.code, claims.detail, who);
+    let token: string;
+    try {
+      token = await mintTxnToken(claims.value, { key: await deps.keys.signingKey(), lifetimeSeconds: lifetime, now });
+    } catch (error) {
+      if (error instanceof RangeError) return refuse(requestId, 'ERR_TTS_CONTEXT_INVALID', error.message, who);
+      return refuse(requestId, 'ERR_TTS_UNAVAILABLE', error instanceof Error ? error.message : 'signing key unavailable', { ...who, reason: 'ERR_TXN_TOKEN_UNAVAILABLE' });
+    }
+    // RFC 6749 §5.1: `scope` when it differs from the request (here: none was requested).
+    const body: Record<string, unknown> = { access_token: token, issued_token_type: TXN_TOKEN_TYPE, token_type: 'N_A', expires_in: lifetime };
+    if (req.scope.length === 0) body.scope = scope.value.join(' ');
+    const via = req.jwtBearer ? 'jwt-bearer grant' : 'jwt subject';
+    const outcome: TtsOutcome = { response: answer(requestId, 200, body), decision: 'allow', reason: 'TXN_TOKEN_ISSUED', status: 200, detail: `${via} of ${grant.issuer}${requester ? '' : ' (client not authenticated)'}, grant ${grant.tokenHash.slice(0, 16)}, scope ${scope.value.length} token(s), expires_in ${lifetime}` };
+    if (principal) outcome.principal = principal;
+    return outcome;
+  };
+
   return async (request, extras) => {
     const { requestId } = extras;
     if (request.method !== 'POST') return refuse(requestId, 'ERR_TTS_METHOD_NOT_ALLOWED', `method ${request.method}`, { headers: { allow: 'POST' } });
@@ -157,7 +242,14 @@ export function ttsHandler(deps: TtsDeps): (request: Request, extras: TtsExtras)
       ...(extras.background ? { background: extras.background } : {}),
       ...(extras.clientAddress ? { clientAddress: extras.clientAddress } : {}),
     });
-    if (!authn.ok) {
+    // Federation: a request presenting no credential at all may still be an RFC 7523 jwt-bearer grant (see above).
+    let anonymous = false;
+    if (!authn.ok && federation && NO_CREDENTIAL.has(authn.code) && !CREDENTIAL_FIELDS.some((name) => request.headers.has(name))) {
+      const read = await readBody();
+      if (!read.ok) return refuse(requestId, 'ERR_TTS_BODY_TOO_LARGE', read.detail);
+      anonymous = requestGrantType(request.headers.get('content-type'), read.body ?? new Uint8Array()) === JWT_BEARER_GRANT;
+    }
+    if (!authn.ok && !anonymous) {
       if (authn.code === 'ERR_BODY_TOO_LARGE') return refuse(requestId, 'ERR_TTS_BODY_TOO_LARGE', bodyProblem ?? authn.detail);
       if (errorSpec(authn.code).status >= 500) return refuse(requestId, 'ERR_TTS_UNAVAILABLE', authn.detail, { reason: authn.code });
       // RFC 6749 §5.2: 401 with the scheme(s) the client can authenticate with; without one a 401 cannot be sent.
@@ -165,6 +257,12 @@ export function ttsHandler(deps: TtsDeps): (request: Request, extras: TtsExtras)
       return challenges.length > 0
         ? refuse(requestId, 'ERR_TTS_CLIENT_UNAUTHENTICATED', authn.detail, { reason: authn.code, headers: { 'www-authenticate': challenges.join(', ') } })
         : refuse(requestId, 'ERR_TTS_CLIENT_UNAUTHENTICATED', authn.detail, { reason: authn.code, status: 400 });
+    }
+    if (!authn.ok) {
+      // Anonymous jwt-bearer grant (the body was read above).
+      const parsed = parseTxnTokenRequest(request.headers.get('content-type'), body ?? new Uint8Array(), trustDomain, { federation: true });
+      if (!parsed.ok) return refuse(requestId, parsed.code, parsed.detail);
+      return federated(extras, undefined, parsed.value);
     }
     const principal = authn.principal;
     const workloadId = principal.workloadId;
@@ -175,9 +273,10 @@ export function ttsHandler(deps: TtsDeps): (request: Request, extras: TtsExtras)
     // 3. the request
     const read = await readBody();
     if (!read.ok) return refuse(requestId, 'ERR_TTS_BODY_TOO_LARGE', read.detail, { principal });
-    const parsed = parseTxnTokenRequest(request.headers.get('content-type'), read.body ?? new Uint8Array(), trustDomain);
+    const parsed = parseTxnTokenRequest(request.headers.get('content-type'), read.body ?? new Uint8Array(), trustDomain, { federation: federation !== undefined });
     if (!parsed.ok) return refuse(requestId, parsed.code, parsed.detail, { principal });
     const req = parsed.value;
+    if (req.subjectTokenType === JWT_TOKEN_TYPE) return federated(extras, { principal, workloadId }, req);
 
     // 4. the subject token and the scope rule
     const subject = await verifySubject(req.subjectToken, req.subjectTokenType, extras.background);
@@ -204,3 +303,8 @@ export function ttsHandler(deps: TtsDeps): (request: Request, extras: TtsExtras)
     return { response, decision: 'allow', reason: 'TXN_TOKEN_ISSUED', status: 200, detail: `subject ${via}, scope ${req.scope.length} token(s), expires_in ${lifetimeSeconds}`, principal };
   };
 }
+
+/** Authenticator codes that mean "no credential was presented" (not "a credential failed"). */
+const NO_CREDENTIAL = new Set<string>(['ERR_CREDENTIALS_MISSING', 'ERR_HTTPSIG_MISSING', 'ERR_CLIENT_CERT_MISSING']);
+/** Fields that carry a credential of the service's `auth` block (or any Authorization): their presence means "verify". */
+const CREDENTIAL_FIELDS = ['authorization', 'workload-identity-token', 'workload-proof-token', 'signature', 'signature-input'];

@@ -10,19 +10,27 @@
  *   3. no parameter appears twice (RFC 6749 §3.2: "MUST NOT be included more than once"); RFC 8693 lets `audience`
  *      and `resource` repeat, but a Txn-Token has exactly one audience, the trust domain             ERR_TTS_PARAMETER_REPEATED
  *   4. `grant_type` present                                                                        ERR_TTS_GRANT_TYPE_MISSING
- *      and urn:ietf:params:oauth:grant-type:token-exchange                                        ERR_TTS_GRANT_TYPE_UNSUPPORTED (unsupported_grant_type)
+ *      and urn:ietf:params:oauth:grant-type:token-exchange, or (with `federation`) the RFC 7523 §2.1
+ *      urn:ietf:params:oauth:grant-type:jwt-bearer (checked by parseJwtBearerRequest below)      ERR_TTS_GRANT_TYPE_UNSUPPORTED (unsupported_grant_type)
  *   5. `requested_token_type` urn:ietf:params:oauth:token-type:txn_token (REQUIRED by the draft)   ERR_TTS_REQUESTED_TOKEN_TYPE
  *   6. `audience` present and exactly the trust domain; no `resource` (the only target)            ERR_TTS_AUDIENCE_INVALID (invalid_target)
  *   7. `scope` present and RFC 6749 §3.3 syntax                                                    ERR_TTS_SCOPE_INVALID (invalid_scope)
  *   8. `subject_token` and `subject_token_type` present                                            ERR_TTS_SUBJECT_TOKEN_MISSING
  *   9. `subject_token_type` not refresh_token (draft: "MUST NOT be used")                         ERR_TTS_REFRESH_TOKEN_REFUSED
- *      and access_token or txn_token: other types (self_signed, unsigned_json, jwt, id_token, ...) carry no scope the
- *      TTS could bound the request by (draft rule 10: reject, never treat as unconstrained)        ERR_TTS_SUBJECT_TOKEN_TYPE_UNSUPPORTED
+ *      and access_token or txn_token, or (with `federation`) jwt: a JWT authorization grant of a federated issuer
+ *      (draft-ni-cross-domain-txn-token mode B; verified by src/txn/federation.ts); other types (self_signed,
+ *      unsigned_json, id_token, ...) carry no scope the TTS could bound the request by (draft rule 10: reject,
+ *      never treat as unconstrained)                                                            ERR_TTS_SUBJECT_TOKEN_TYPE_UNSUPPORTED
  *  10. no `actor_token` / `actor_token_type` (delegation chains are not profiled)                   ERR_TTS_ACTOR_TOKEN_UNSUPPORTED
  *  11. `request_context`, `request_details`: plain JSON objects (the -09 encoding, not base64url), at most
  *      MAX_TTS_CONTEXT_CHARS, MAX_TTS_CONTEXT_DEPTH deep                                           ERR_TTS_CONTEXT_INVALID
  *  12. a replacement (txn_token subject) carries no `request_details`: its `tctx` is immutable (kept) ERR_TTS_DETAILS_ON_REPLACEMENT
  * Every refusal is 400 invalid_request unless named otherwise. Other parameters are ignored (RFC 6749 §3.2).
+ *
+ * The jwt-bearer grant (RFC 7523 §2.1; only with `federation`), after checks 1–4: `assertion` present
+ * (ERR_TTS_ASSERTION_MISSING); `requested_token_type` and `audience` optional, when present as in 5 and 6, no
+ * `resource`; `scope` OPTIONAL (when absent the TTS derives it from the grant, see tts.ts), when present as in 7;
+ * contexts as in 11. The result has subjectTokenType jwt and `jwtBearer: true`.
  *
  * Claims (exchangeClaims): `sub` the subject token's; `req_wl` the authenticated requester; `scope` the requested one
  * (scopeProblem: ⊆ the subject's, and a subject without scope refused); `aud` the trust domain; `txn` fresh, or kept on
@@ -35,6 +43,9 @@
  *   - on replacement the original's rctx members come first and win over the requester's (they describe the
  *     transaction's origin), and `req_wl_chain` = the original's chain + its `req_wl` (the Call Chain the draft
  *     says the TTS MUST maintain), at most MAX_TXN_REPLACEMENTS long.
+ * A JWT authorization grant subject (federation, src/gateway/tts.ts): scope by grantScope (⊆ the grant's `scope` claim
+ * and ⊆ the issuer's configured `scopes`), `sub` transcribed, `req_wl` the requester (or the grant's client_id, else
+ * its iss), rctx.authn "jwt-bearer" and rctx.grant_iss (asserted: a requester's own `grant_iss` is dropped).
  * The subject token itself is never a claim (draft rule 13).
  */
 import { MAX_TTS_CONTEXT_CHARS, MAX_TTS_CONTEXT_DEPTH, MAX_TXN_REPLACEMENTS } from '../limits.ts';
@@ -45,6 +56,10 @@ export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exch
 export const TXN_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:txn_token';
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 export const REFRESH_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:refresh_token';
+/** RFC 8693 §3: a JWT; here, a JWT authorization grant of a federated issuer (identity-chaining §2.3 issues it so). */
+export const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
+/** RFC 7523 §2.1. */
+export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
 /** RFC 6749 §5.2 error codes used here, plus RFC 8693 §2.2.2 invalid_target and `temporarily_unavailable` for 503. */
 export type OAuthTokenError = 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client' | 'unsupported_grant_type' | 'invalid_scope' | 'invalid_target' | 'temporarily_unavailable';
@@ -55,6 +70,7 @@ export type TtsRequestErrorCode =
   | 'ERR_TTS_PARAMETER_REPEATED'
   | 'ERR_TTS_GRANT_TYPE_MISSING'
   | 'ERR_TTS_GRANT_TYPE_UNSUPPORTED'
+  | 'ERR_TTS_ASSERTION_MISSING'
   | 'ERR_TTS_REQUESTED_TOKEN_TYPE'
   | 'ERR_TTS_AUDIENCE_INVALID'
   | 'ERR_TTS_SCOPE_INVALID'
@@ -77,6 +93,9 @@ export type TtsErrorCode =
   | 'ERR_TTS_SUBJECT_TOKEN_DPOP_BOUND'
   | 'ERR_TTS_SUBJECT_SCOPE_UNKNOWN'
   | 'ERR_TTS_SCOPE_EXCEEDS_SUBJECT'
+  | 'ERR_TTS_SCOPE_EXCEEDS_FEDERATION'
+  | 'ERR_TTS_GRANT_INVALID'
+  | 'ERR_TTS_CONTEXT_UNAUTHENTICATED'
   | 'ERR_TTS_REPLACEMENT_CHAIN_TOO_LONG'
   | 'ERR_TTS_UNAVAILABLE';
 
@@ -94,7 +113,8 @@ export const TTS_ERRORS: Record<TtsErrorCode, TtsErrorSpec> = {
   ERR_TTS_BODY_MALFORMED: bad('the body is not a UTF-8 form'),
   ERR_TTS_PARAMETER_REPEATED: bad('a parameter appears more than once'),
   ERR_TTS_GRANT_TYPE_MISSING: bad('grant_type is missing'),
-  ERR_TTS_GRANT_TYPE_UNSUPPORTED: { error: 'unsupported_grant_type', status: 400, description: 'only the token-exchange grant is supported' },
+  ERR_TTS_GRANT_TYPE_UNSUPPORTED: { error: 'unsupported_grant_type', status: 400, description: 'this grant type is not supported' },
+  ERR_TTS_ASSERTION_MISSING: bad('assertion is required'),
   ERR_TTS_REQUESTED_TOKEN_TYPE: bad('requested_token_type must be urn:ietf:params:oauth:token-type:txn_token'),
   ERR_TTS_AUDIENCE_INVALID: { error: 'invalid_target', status: 400, description: 'audience must be this trust domain' },
   ERR_TTS_SCOPE_INVALID: { error: 'invalid_scope', status: 400, description: 'scope is missing or malformed' },
@@ -113,6 +133,9 @@ export const TTS_ERRORS: Record<TtsErrorCode, TtsErrorSpec> = {
   ERR_TTS_SUBJECT_TOKEN_DPOP_BOUND: { error: 'invalid_grant', status: 400, description: 'a sender-constrained subject token cannot be exchanged' },
   ERR_TTS_SUBJECT_SCOPE_UNKNOWN: { error: 'invalid_scope', status: 400, description: 'the subject token carries no scope' },
   ERR_TTS_SCOPE_EXCEEDS_SUBJECT: { error: 'invalid_scope', status: 400, description: 'the requested scope exceeds the subject token\'s' },
+  ERR_TTS_SCOPE_EXCEEDS_FEDERATION: { error: 'invalid_scope', status: 400, description: 'the requested scope exceeds what grants of this issuer may obtain' },
+  ERR_TTS_GRANT_INVALID: { error: 'invalid_grant', status: 400, description: 'the authorization grant is invalid' },
+  ERR_TTS_CONTEXT_UNAUTHENTICATED: bad('request_context needs client authentication'),
   ERR_TTS_REPLACEMENT_CHAIN_TOO_LONG: { error: 'invalid_grant', status: 400, description: 'this transaction token was replaced too many times' },
   ERR_TTS_UNAVAILABLE: { error: 'temporarily_unavailable', status: 503, description: 'try again later' },
 };
@@ -121,7 +144,9 @@ export interface TxnTokenRequest {
   /** The requested scope-tokens, in request order, without duplicates. */
   scope: string[];
   subjectToken: string;
-  subjectTokenType: typeof ACCESS_TOKEN_TYPE | typeof TXN_TOKEN_TYPE;
+  subjectTokenType: typeof ACCESS_TOKEN_TYPE | typeof TXN_TOKEN_TYPE | typeof JWT_TOKEN_TYPE;
+  /** RFC 7523 §2.1 jwt-bearer grant: `subjectToken` is the `assertion`; `scope` may be empty (not requested). */
+  jwtBearer?: true;
   requestContext?: Record<string, unknown>;
   requestDetails?: Record<string, unknown>;
 }
@@ -131,8 +156,11 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]+(?: [\x21\x23-\x5b\x5d-\x7e]+)*$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** Parses and checks a Txn-Token Request body (see the file comment for the order); `trustDomain` is the only audience. */
-export function parseTxnTokenRequest(contentType: string | null, body: Uint8Array, trustDomain: string): Result<TxnTokenRequest, TtsRequestErrorCode> {
+/**
+ * Parses and checks a Txn-Token Request body (see the file comment for the order); `trustDomain` is the only audience.
+ * `federation`: JWT authorization grants are accepted (the jwt-bearer grant, and jwt subject tokens).
+ */
+export function parseTxnTokenRequest(contentType: string | null, body: Uint8Array, trustDomain: string, options: { federation?: boolean } = {}): Result<TxnTokenRequest, TtsRequestErrorCode> {
   // 1. media type, with parameters; a charset other than UTF-8 is refused (RFC 8693 §2.1: UTF-8).
   const [type, ...params] = (contentType ?? '').split(';').map((p) => p.trim());
   if (!FORM.test(type ?? '')) return fail('ERR_TTS_CONTENT_TYPE', `Content-Type is ${contentType === null ? 'absent' : 'not a form'}`);
@@ -163,7 +191,8 @@ export function parseTxnTokenRequest(contentType: string | null, body: Uint8Arra
   // 4. grant_type
   const grant = get('grant_type');
   if (grant === undefined || grant === '') return fail('ERR_TTS_GRANT_TYPE_MISSING', 'no grant_type');
-  if (grant !== TOKEN_EXCHANGE_GRANT) return fail('ERR_TTS_GRANT_TYPE_UNSUPPORTED', 'grant_type is not token-exchange');
+  if (grant === JWT_BEARER_GRANT && options.federation) return parseJwtBearerRequest(values, trustDomain);
+  if (grant !== TOKEN_EXCHANGE_GRANT) return fail('ERR_TTS_GRANT_TYPE_UNSUPPORTED', options.federation ? 'grant_type is neither token-exchange nor jwt-bearer' : 'grant_type is not token-exchange');
   // 5. requested_token_type
   if (get('requested_token_type') !== TXN_TOKEN_TYPE) return fail('ERR_TTS_REQUESTED_TOKEN_TYPE', get('requested_token_type') === undefined ? 'no requested_token_type' : 'requested_token_type is not txn_token');
   // 6. audience = the trust domain, no other target
@@ -179,21 +208,80 @@ export function parseTxnTokenRequest(contentType: string | null, body: Uint8Arra
   const subjectTokenType = get('subject_token_type');
   if (!subjectToken || !subjectTokenType) return fail('ERR_TTS_SUBJECT_TOKEN_MISSING', subjectToken ? 'no subject_token_type' : 'no subject_token');
   if (subjectTokenType === REFRESH_TOKEN_TYPE) return fail('ERR_TTS_REFRESH_TOKEN_REFUSED', 'subject_token_type is refresh_token');
-  if (subjectTokenType !== ACCESS_TOKEN_TYPE && subjectTokenType !== TXN_TOKEN_TYPE) return fail('ERR_TTS_SUBJECT_TOKEN_TYPE_UNSUPPORTED', 'subject_token_type is neither access_token nor txn_token');
+  if (subjectTokenType !== ACCESS_TOKEN_TYPE && subjectTokenType !== TXN_TOKEN_TYPE && !(subjectTokenType === JWT_TOKEN_TYPE && options.federation)) {
+    return fail('ERR_TTS_SUBJECT_TOKEN_TYPE_UNSUPPORTED', `subject_token_type is neither access_token nor txn_token${options.federation ? ' nor jwt' : ''}`);
+  }
   // 10. actor tokens
   if (values.has('actor_token') || values.has('actor_token_type')) return fail('ERR_TTS_ACTOR_TOKEN_UNSUPPORTED', 'actor_token given');
   // 11. contexts
   const request: TxnTokenRequest = { scope: [...new Set(scope.split(' '))], subjectToken, subjectTokenType };
+  const contexts = readContexts(values, request);
+  if (contexts) return contexts;
+  // 12. a replacement's tctx is immutable
+  if (subjectTokenType === TXN_TOKEN_TYPE && request.requestDetails !== undefined) return fail('ERR_TTS_DETAILS_ON_REPLACEMENT', 'request_details with a txn_token subject');
+  return ok(request);
+}
+
+/**
+ * The `grant_type` of a form body, or undefined (not a form, not UTF-8, absent or repeated): lets the TTS tell an
+ * unauthenticated RFC 7523 jwt-bearer request (client authentication optional) from any other before checking it.
+ */
+export function requestGrantType(contentType: string | null, body: Uint8Array): string | undefined {
+  if (!FORM.test((contentType ?? '').split(';')[0]!.trim())) return undefined;
+  let form: URLSearchParams;
+  try {
+    form = new URLSearchParams(utf8.decode(body));
+  } catch {
+    return undefined;
+  }
+  const values = form.getAll('grant_type');
+  return values.length === 1 ? values[0] : undefined;
+}
+
+/** Check 11: `request_context` and `request_details` into `request`, or the refusal. */
+function readContexts(values: Map<string, string>, request: TxnTokenRequest): { ok: false; code: 'ERR_TTS_CONTEXT_INVALID'; detail: string } | undefined {
   for (const [name, key] of [['request_context', 'requestContext'], ['request_details', 'requestDetails']] as const) {
-    const raw = get(name);
+    const raw = values.get(name);
     if (raw === undefined) continue;
     const parsed = contextObject(raw);
     if (typeof parsed === 'string') return fail('ERR_TTS_CONTEXT_INVALID', `${name}: ${parsed}`);
     request[key] = parsed;
   }
-  // 12. a replacement's tctx is immutable
-  if (subjectTokenType === TXN_TOKEN_TYPE && request.requestDetails !== undefined) return fail('ERR_TTS_DETAILS_ON_REPLACEMENT', 'request_details with a txn_token subject');
-  return ok(request);
+  return undefined;
+}
+
+/** The RFC 7523 §2.1 jwt-bearer grant's parameters (after checks 1–4; see the file comment). */
+function parseJwtBearerRequest(values: Map<string, string>, trustDomain: string): Result<TxnTokenRequest, TtsRequestErrorCode> {
+  const requested = values.get('requested_token_type');
+  if (requested !== undefined && requested !== TXN_TOKEN_TYPE) return fail('ERR_TTS_REQUESTED_TOKEN_TYPE', 'requested_token_type is not txn_token');
+  const audience = values.get('audience');
+  if (audience !== undefined && audience !== trustDomain) return fail('ERR_TTS_AUDIENCE_INVALID', 'audience is not this trust domain');
+  if (values.has('resource')) return fail('ERR_TTS_AUDIENCE_INVALID', 'a resource parameter (the trust domain is the only target)');
+  const scope = values.get('scope');
+  if (scope !== undefined && !SCOPE.test(scope)) return fail('ERR_TTS_SCOPE_INVALID', 'scope is not space-delimited scope-tokens (RFC 6749 §3.3)');
+  const assertion = values.get('assertion');
+  if (!assertion) return fail('ERR_TTS_ASSERTION_MISSING', 'no assertion');
+  const request: TxnTokenRequest = { scope: scope === undefined ? [] : [...new Set(scope.split(' '))], subjectToken: assertion, subjectTokenType: JWT_TOKEN_TYPE, jwtBearer: true };
+  const contexts = readContexts(values, request);
+  return contexts ?? ok(request);
+}
+
+/**
+ * Draft rule 10 for a JWT authorization grant: the scope is within the grant's `scope` claim (a grant without one
+ * bounds nothing and is refused) AND within the federation entry's `scopes`. Nothing requested (the jwt-bearer grant's
+ * `scope` is OPTIONAL): the grant's scopes that the federation allows, refused when none is left.
+ */
+export function grantScope(requested: readonly string[], grantScopes: readonly string[] | undefined, allowed: readonly string[]): Result<string[], 'ERR_TTS_SUBJECT_SCOPE_UNKNOWN' | 'ERR_TTS_SCOPE_EXCEEDS_SUBJECT' | 'ERR_TTS_SCOPE_EXCEEDS_FEDERATION'> {
+  if (grantScopes === undefined || grantScopes.length === 0) return fail('ERR_TTS_SUBJECT_SCOPE_UNKNOWN', 'the grant has no scope claim');
+  if (requested.length === 0) {
+    const derived = grantScopes.filter((s) => allowed.includes(s));
+    return derived.length > 0 ? ok(derived) : fail('ERR_TTS_SCOPE_EXCEEDS_FEDERATION', 'none of the grant\'s scopes is allowed for its issuer');
+  }
+  const beyondGrant = requested.filter((s) => !grantScopes.includes(s));
+  if (beyondGrant.length > 0) return fail('ERR_TTS_SCOPE_EXCEEDS_SUBJECT', `${beyondGrant.length} requested scope(s) beyond the grant's`);
+  const beyondFederation = requested.filter((s) => !allowed.includes(s));
+  if (beyondFederation.length > 0) return fail('ERR_TTS_SCOPE_EXCEEDS_FEDERATION', `${beyondFederation.length} requested scope(s) beyond the federation's scopes`);
+  return ok([...requested]);
 }
 
 /** A plain JSON object within the size and depth bounds, or what is wrong with it. */
@@ -240,6 +328,8 @@ export interface ExchangeSubject {
   tctx?: Record<string, unknown>;
   rctx?: Record<string, unknown>;
   reqWl?: string;
+  /** A JWT authorization grant's issuer: asserted as rctx.grant_iss. */
+  grantIssuer?: string;
 }
 
 /** The authenticated requester (from its Principal and connection). */
@@ -263,7 +353,7 @@ export function replacementChain(rctx: Record<string, unknown> | undefined, reqW
 }
 
 /** rctx members the TTS asserts itself; a requester's values for req_ip / authn are kept as reported_*. */
-const ASSERTED = ['req_ip', 'authn', 'req_wl_chain', 'reported_req_ip', 'reported_authn'] as const;
+const ASSERTED = ['req_ip', 'authn', 'req_wl_chain', 'grant_iss', 'reported_req_ip', 'reported_authn'] as const;
 
 /** The claims of the Txn-Token to mint, or ERR_TTS_REPLACEMENT_CHAIN_TOO_LONG. Scope must have been checked (scopeProblem). */
 export function exchangeClaims(request: TxnTokenRequest, subject: ExchangeSubject, requester: ExchangeRequester, trustDomain: string): Result<TxnTokenClaims, 'ERR_TTS_REPLACEMENT_CHAIN_TOO_LONG'> {
@@ -281,6 +371,7 @@ export function exchangeClaims(request: TxnTokenRequest, subject: ExchangeSubjec
     rctx[REQ_WL_CHAIN] = chain;
   }
   rctx.authn = requester.authn;
+  if (subject.grantIssuer !== undefined) rctx.grant_iss = subject.grantIssuer;
   if (requester.clientAddress !== undefined) rctx.req_ip = requester.clientAddress;
   else delete rctx.req_ip;
   const claims: TxnTokenClaims = { aud: trustDomain, sub: subject.sub, req_wl: requester.workloadId, scope: request.scope.join(' '), rctx };

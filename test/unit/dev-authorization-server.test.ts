@@ -2,10 +2,10 @@
  * The dev authorization server (examples/demo/authorization-server.ts), driven in-process as a Request -> Response
  * function, plus its mounting in the demo upstreams (examples/demo/serve.ts).
  */
-import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, SignJWT, type JSONWebKeySet, type JWK } from 'jose';
+import { calculateJwkThumbprint, createLocalJWKSet, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, SignJWT, type JSONWebKeySet, type JWK } from 'jose';
 import { OAuthMetadataSchema } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDevAuthorizationServer, DEV_ACR, DEV_AS_MAX_BODY_BYTES, devAuthorizationServerIssuer, type DevAuthorizationServer } from '../../examples/demo/authorization-server.ts';
+import { createDevAuthorizationServer, DEV_ACR, GRANT_JWT_BEARER, GRANT_TOKEN_EXCHANGE, TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_JWT, DEV_AS_MAX_BODY_BYTES, devAuthorizationServerIssuer, type DevAuthorizationServer } from '../../examples/demo/authorization-server.ts';
 import { demoHandler, startDemoUpstreams, type DemoUpstreams } from '../../examples/demo/serve.ts';
 
 const ORIGIN = 'http://127.0.0.1:8788';
@@ -293,5 +293,169 @@ describe('demo upstreams mount the authorization server', () => {
       const response = await fetch(`http://127.0.0.1:${upstreams.port}/.well-known/oauth-authorization-server/as`);
       expect(((await response.json()) as { issuer: string }).issuer).toBe(upstreams.issuer);
     });
+  });
+});
+
+describe('dev authorization server: identity chaining (token exchange at A, jwt-bearer at B)', () => {
+  const A = 'http://as-a.test/as';
+  const B = 'http://as-b.test/as';
+  const FOREIGN = 'http://rs-b.test/api';
+  let asA: DevAuthorizationServer;
+  let asB: DevAuthorizationServer;
+  let t = Date.now();
+  const jwksFetches: string[] = [];
+  beforeAll(() => {
+    asA = createDevAuthorizationServer({ issuer: A, now: () => t, peers: [B] });
+    asB = createDevAuthorizationServer({
+      issuer: B,
+      now: () => t,
+      trust: { [A]: { jwksUrl: `${A}/jwks` } },
+      fetch: async (url) => {
+        jwksFetches.push(url);
+        return asA.fetch(new Request(url));
+      },
+    });
+  });
+
+  const form = (server: DevAuthorizationServer, params: Record<string, string | string[]>, headers: Record<string, string> = {}) => {
+    const body = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) for (const one of [v].flat()) body.append(k, one);
+    return server.fetch(new Request(server.tokenEndpoint, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } }));
+  };
+  const egress = { authorization: basic('portcullis-egress', 'portcullis-egress-secret') };
+
+  async function accessTokenAtA(client = 'demo-agent', scope = 'mcp:tools mcp:admin'): Promise<string> {
+    const response = await form(asA, { grant_type: 'client_credentials', resource: 'http://gw-a.test/b/mcp', scope }, { authorization: basic(client, `${client}-secret`) });
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { access_token: string }).access_token;
+  }
+  const exchange = (subject: string, extra: Record<string, string | string[]> = { resource: B }, headers = egress) =>
+    form(asA, { grant_type: GRANT_TOKEN_EXCHANGE, subject_token: subject, subject_token_type: TOKEN_TYPE_ACCESS_TOKEN, ...extra }, headers);
+  async function grantFromA(scope?: string): Promise<string> {
+    const response = await exchange(await accessTokenAtA(), { resource: B, ...(scope ? { scope } : {}) });
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { access_token: string }).access_token;
+  }
+  const bearer = (assertion: string, extra: Record<string, string> = { resource: FOREIGN }, headers: Record<string, string> = egress) => form(asB, { grant_type: GRANT_JWT_BEARER, assertion, ...extra }, headers);
+
+  it('advertises the chaining grants only where configured', async () => {
+    const meta = async (server: DevAuthorizationServer) => ((await (await server.fetch(new Request(server.metadataUrl))).json()) as { grant_types_supported: string[] }).grant_types_supported;
+    expect(await meta(asA)).toEqual(['client_credentials', GRANT_TOKEN_EXCHANGE]);
+    expect(await meta(asB)).toEqual(['client_credentials', GRANT_JWT_BEARER]);
+  });
+
+  it('token exchange: a JWT grant for the peer, sub from the subject token, scope narrowed on request', async () => {
+    const subject = await accessTokenAtA();
+    const response = await exchange(subject, { resource: B, scope: 'mcp:tools' });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ issued_token_type: TOKEN_TYPE_JWT, token_type: 'N_A', expires_in: 60, scope: 'mcp:tools' });
+    expect(body.refresh_token).toBeUndefined();
+    const set = createLocalJWKSet((await (await asA.fetch(new Request(`${A}/jwks`))).json()) as JSONWebKeySet);
+    const { payload } = await jwtVerify(body.access_token as string, set, { issuer: A, audience: B, currentDate: new Date(t) });
+    expect(payload).toMatchObject({ sub: 'demo-agent', scope: 'mcp:tools', client_id: 'portcullis-egress' });
+    expect(payload.exp! - payload.iat!).toBe(60);
+    expect(payload.jti).toEqual(expect.any(String));
+    // `audience` works as well as `resource`; the default scope is the subject token's.
+    const byAudience = await exchange(subject, { audience: B });
+    expect(((await byAudience.json()) as { scope: string }).scope).toBe('mcp:tools mcp:admin');
+  });
+
+  it('token exchange accepts an opaque subject token issued here', async () => {
+    const opaqueToken = await accessTokenAtA('demo-opaque', 'mcp:tools');
+    const response = await exchange(opaqueToken);
+    expect(response.status).toBe(200);
+    expect(decodeJwt(((await response.json()) as { access_token: string }).access_token)).toMatchObject({ sub: 'demo-opaque', aud: B });
+  });
+
+  it('token exchange refusals: unknown target, bad subject token, wider scope, wrong client, no client', async () => {
+    const subject = await accessTokenAtA('demo-agent', 'mcp:tools');
+    const error = async (response: Response) => [response.status, ((await response.json()) as { error: string }).error];
+    expect(await error(await exchange(subject, { resource: 'http://as-c.test/as' }))).toEqual([400, 'invalid_target']);
+    expect(await error(await exchange(subject, {}))).toEqual([400, 'invalid_target']);
+    expect(await error(await exchange(subject, { resource: B, audience: B }))).toEqual([400, 'invalid_target']);
+    expect(await error(await exchange('not-a-token'))).toEqual([400, 'invalid_request']);
+    expect(await error(await exchange(subject, { resource: B, subject_token_type: TOKEN_TYPE_JWT }))).toEqual([400, 'invalid_request']);
+    expect(await error(await exchange(subject, { resource: B, scope: 'mcp:admin' }))).toEqual([400, 'invalid_scope']);
+    expect(await error(await exchange(subject, { resource: B }, { authorization: basic('demo-agent', 'demo-agent-secret') }))).toEqual([400, 'unauthorized_client']);
+    expect(await error(await exchange(subject, { resource: B }, {} as typeof egress))).toEqual([401, 'invalid_client']);
+    // A token from another server is no subject token here.
+    const fromB = await form(asB, { grant_type: 'client_credentials', resource: FOREIGN }, { authorization: basic('demo-agent', 'demo-agent-secret') });
+    expect(await error(await exchange(((await fromB.json()) as { access_token: string }).access_token))).toEqual([400, 'invalid_request']);
+    // A server without peers does not do token exchange at all.
+    expect(await error(await form(asB, { grant_type: GRANT_TOKEN_EXCHANGE, subject_token: subject, subject_token_type: TOKEN_TYPE_ACCESS_TOKEN, resource: A }, egress))).toEqual([400, 'unsupported_grant_type']);
+  });
+
+  it('jwt-bearer: an RFC 9068 access token for the resource, sub from the grant, no refresh token; the grant is single-use', async () => {
+    const grant = await grantFromA();
+    const response = await bearer(grant, { resource: FOREIGN, scope: 'mcp:tools' });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 300, scope: 'mcp:tools' });
+    expect(body.refresh_token).toBeUndefined();
+    const set = createLocalJWKSet((await (await asB.fetch(new Request(`${B}/jwks`))).json()) as JSONWebKeySet);
+    const { payload, protectedHeader } = await jwtVerify(body.access_token as string, set, { issuer: B, audience: FOREIGN, typ: 'at+jwt', currentDate: new Date(t) });
+    expect(protectedHeader.typ).toBe('at+jwt');
+    expect(payload).toMatchObject({ sub: 'demo-agent', client_id: 'portcullis-egress', scope: 'mcp:tools', acr: DEV_ACR });
+    expect(jwksFetches).toEqual([`${A}/jwks`]);
+    const again = await bearer(grant);
+    expect(again.status).toBe(400);
+    expect(await again.json()).toMatchObject({ error: 'invalid_grant', error_description: 'the assertion was already used' });
+  });
+
+  it('jwt-bearer without client authentication takes client_id from the grant; B introspects its own token with the grant\'s sub', async () => {
+    const response = await bearer(await grantFromA('mcp:tools'), { resource: FOREIGN }, {});
+    expect(response.status).toBe(200);
+    const accessToken = ((await response.json()) as { access_token: string }).access_token;
+    expect(decodeJwt(accessToken)).toMatchObject({ sub: 'demo-agent', client_id: 'portcullis-egress', scope: 'mcp:tools' });
+    const introspected = await asB.fetch(new Request(asB.introspectionEndpoint, { method: 'POST', body: new URLSearchParams({ token: accessToken }), headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic('portcullis-gateway', 'portcullis-gateway-secret') } }));
+    expect(await introspected.json()).toMatchObject({ active: true, sub: 'demo-agent', client_id: 'portcullis-egress', aud: FOREIGN });
+  });
+
+  it('jwt-bearer refusals (invalid_grant): untrusted issuer, wrong audience, expired, bad signature, an access token; resource and scope rules', async () => {
+    const error = async (response: Response) => [response.status, ((await response.json()) as { error: string }).error];
+    // An access token from A whose aud happens to be B is not a grant.
+    const lookalike = await form(asA, { grant_type: 'client_credentials', resource: B }, { authorization: basic('demo-agent', 'demo-agent-secret') });
+    expect(await error(await bearer(((await lookalike.json()) as { access_token: string }).access_token))).toEqual([400, 'invalid_grant']);
+    // Signed by a key that is not A's.
+    const { privateKey } = await generateKeyPair('ES256');
+    const forged = await new SignJWT({ scope: 'mcp:tools' }).setProtectedHeader({ alg: 'ES256', kid: 'x' }).setIssuer(A).setSubject('mallory').setAudience(B).setIssuedAt().setExpirationTime('1m').setJti('j1').sign(privateKey);
+    expect(await error(await bearer(forged))).toEqual([400, 'invalid_grant']);
+    const untrusted = await new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).setIssuer('http://as-c.test/as').setSubject('x').setAudience(B).setIssuedAt().setExpirationTime('1m').setJti('j2').sign(privateKey);
+    expect(await error(await bearer(untrusted))).toEqual([400, 'invalid_grant']);
+    const grant = await grantFromA();
+    expect(await error(await bearer(grant, { scope: 'mcp:tools' }))).toEqual([400, 'invalid_target']);
+    expect(await error(await bearer(grant, { resource: FOREIGN, scope: 'mcp:other' }))).toEqual([400, 'invalid_scope']);
+    expect(await error(await bearer('a.b'))).toEqual([400, 'invalid_grant']);
+    expect(await error(await form(asB, { grant_type: GRANT_JWT_BEARER, resource: FOREIGN }, egress))).toEqual([400, 'invalid_request']);
+    // Expired: the grant lives 60 s (30 s of skew allowed).
+    const old = await grantFromA();
+    t += 120_000;
+    try {
+      expect(await error(await bearer(old))).toEqual([400, 'invalid_grant']);
+    } finally {
+      t -= 120_000;
+    }
+    // A client that is not a chaining client may not present grants.
+    expect(await error(await bearer(await grantFromA(), { resource: FOREIGN }, { authorization: basic('demo-agent', 'demo-agent-secret') }))).toEqual([400, 'unauthorized_client']);
+  });
+
+  it('jwt-bearer accepts a grant whose aud is the token endpoint, and keys given by a function', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' };
+    const C = 'http://as-c.test/as';
+    const asB2 = createDevAuthorizationServer({ issuer: B, now: () => t, trust: { [C]: { jwks: async () => ({ keys: [jwk] }) } } });
+    const grant = await new SignJWT({ scope: 'mcp:tools mcp:unknown' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(C).setSubject('alice@c').setAudience(asB2.tokenEndpoint).setIssuedAt(Math.floor(t / 1000)).setExpirationTime(Math.floor(t / 1000) + 60).setJti('once').sign(privateKey);
+    const elsewhere = await new SignJWT({ scope: 'mcp:tools' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(C).setSubject('alice@c').setAudience('http://as-x.test/as').setIssuedAt(Math.floor(t / 1000)).setExpirationTime(Math.floor(t / 1000) + 60).setJti('other').sign(privateKey);
+    const wrongAudience = await form(asB2, { grant_type: GRANT_JWT_BEARER, assertion: elsewhere, resource: FOREIGN });
+    expect([wrongAudience.status, ((await wrongAudience.json()) as { error: string }).error]).toEqual([400, 'invalid_grant']);
+    const noSub = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(C).setAudience(B).setIssuedAt(Math.floor(t / 1000)).setExpirationTime(Math.floor(t / 1000) + 60).setJti('nosub').sign(privateKey);
+    expect((await form(asB2, { grant_type: GRANT_JWT_BEARER, assertion: noSub, resource: FOREIGN })).status).toBe(400);
+    const response = await form(asB2, { grant_type: GRANT_JWT_BEARER, assertion: grant, resource: FOREIGN });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { access_token: string; scope: string };
+    // Only the scopes B knows are carried over.
+    expect(body.scope).toBe('mcp:tools');
+    expect(decodeJwt(body.access_token)).toMatchObject({ sub: 'alice@c', client_id: C, aud: FOREIGN, iss: B });
   });
 });
