@@ -357,3 +357,12 @@ export const DEFAULT_GRANT_MAX_LIFETIME_SECONDS = 5 * 60;
 /** Largest `maxLifetimeSeconds` a federation entry may configure: an hour. A grant is presented once, right after
  * it is issued; a longer life only widens the replay window. */
 export const MAX_GRANT_LIFETIME_LIMIT_SECONDS = 60 * 60;
+
+/** Default lifetime of a relying-party token (a secondary credential, `transactionTokens.service.relyingParties`):
+ * five minutes, the order of a WIT's own lifetime, for a legacy system that takes one JWT per session or call. */
+export const DEFAULT_RELYING_PARTY_TOKEN_LIFETIME_SECONDS = 300;
+
+/** Longest relying-party token lifetime configurable. An hour bounds what a leaked secondary credential is worth; the
+ * TTS also never issues one past the requester's WIT `exp`, nor longer than the signing key stays published
+ * (keyRotationSeconds − MAX_CLOCK_SKEW_SECONDS). */
+export const MAX_RELYING_PARTY_TOKEN_LIFETIME_SECONDS = 60 * 60;

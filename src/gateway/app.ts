@@ -37,6 +37,7 @@ import { replacementClaims, txnClaims } from './txn-rebind.ts';
 import { txnPeers, type PeerTxnCheck } from './txn-peer.ts';
 import { ttsHandler } from './tts.ts';
 import { egressClient } from './egress.ts';
+import { txnExternal } from './txn-external.ts';
 import { sha256b64url } from '../crypto/digest.ts';
 import type { McpRequestInfo } from '../protocols/mcp-request.ts';
 import { operationRequirement, type OAuthPorts } from './oauth.ts';
@@ -137,7 +138,14 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
   );
   const match = routeMatcher(config.routes);
   // RFC 9728 §3.1: each OAuth route's metadata at the well-known path derived from its resource identifier.
-  const txn = config.transactionTokens ? { config: config.transactionTokens, keys: txnKeyRing(state.cache, { now, rotationMs: config.transactionTokens.keyRotationSeconds * 1000 }) } : undefined;
+  // With `external` the gateway mints nothing: no key ring, no Txn-Token keys in its JWKS (txn-external.ts asks the TTS).
+  const txnExternalConfig = config.transactionTokens?.external;
+  const txn = config.transactionTokens
+    ? { config: config.transactionTokens, keys: txnExternalConfig ? undefined : txnKeyRing(state.cache, { now, rotationMs: config.transactionTokens.keyRotationSeconds * 1000 }) }
+    : undefined;
+  const external = txnExternalConfig
+    ? txnExternal({ config: txnExternalConfig, trustDomain: config.transactionTokens!.trustDomain, cache: state.cache, now, ...(options.readEnv ? { readEnv: options.readEnv } : {}), ...(options.fetchKeys ? { fetch: options.fetchKeys } : {}) })
+    : undefined;
   // Peer gateways whose own Txn-Token a route replaces (txn-peer.ts); their key sets are fetched with fetchKeys.
   const peersFor = txn && txnPeers({ trustDomain: txn.config.trustDomain, lifetimeSeconds: txn.config.lifetimeSeconds, cache: state.cache, now, ...(options.fetchKeys ? { fetch: options.fetchKeys } : {}) });
   const txnPeerChecks = new Map<RouteConfig, PeerTxnCheck>();
@@ -146,7 +154,7 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     if (check) txnPeerChecks.set(route, check);
   }
   // The built-in Transaction Token Service (tts.ts), answered before route matching at its own path.
-  const tts = txn && ttsService ? ttsHandler({ config, service: ttsService, publicUrl, authenticatorFor, oauth, keys: txn.keys, replay: state.replay, keyPorts, now }) : undefined;
+  const tts = txn?.keys && ttsService ? ttsHandler({ config, service: ttsService, publicUrl, authenticatorFor, oauth, keys: txn.keys, replay: state.replay, keyPorts, now }) : undefined;
   const metadata = new Map<string, { doc: ResourceMetadata; signed?: ReturnType<typeof withSignedMetadata> }>();
   for (const route of routes.values()) {
     const o = route.authenticate?.oauth;
@@ -221,13 +229,13 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
       }
       return serveResourceMetadata(c.req.raw, await entry.signed(signer, now()), requestId);
     }
-    if ((own || txn) && path === GATEWAY_JWKS_PATH) {
+    if ((own || txn?.keys) && path === GATEWAY_JWKS_PATH) {
       // The gateway's JWK Set, public members only: the key of its signed metadata (RFC 9728 jwks_uri) and its
       // Txn-Token signing keys (current, previous and next: a verifier refetches on an unknown kid).
       const keys: unknown[] = [];
       const problems: string[] = [];
       if (own) await own.current().then((id) => keys.push(id.metadata.publicJwk), (error: unknown) => problems.push(error instanceof Error ? error.message : 'identity unavailable'));
-      if (txn) await txn.keys.publicKeys().then((list) => keys.push(...list), (error: unknown) => problems.push(error instanceof Error ? error.message : 'txn keys unavailable'));
+      if (txn?.keys) await txn.keys.publicKeys().then((list) => keys.push(...list), (error: unknown) => problems.push(error instanceof Error ? error.message : 'txn keys unavailable'));
       if (keys.length === 0) return fail(c, c.get('requestId'), own ? 'ERR_OWN_IDENTITY_UNAVAILABLE' : 'ERR_TXN_TOKEN_UNAVAILABLE', problems.join('; '));
       // Short caching: a rotated-in Txn-Token key must reach verifiers before it signs (key-ring.ts publishes it early).
       return c.json({ keys }, 200, { 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=60', 'x-request-id': c.get('requestId') });
@@ -365,10 +373,18 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
         claims = replaced.value;
         lifetimeSeconds = peer.value.lifetimeSeconds;
       }
-      try {
-        upstreamHeaders.set('txn-token', await mintTxnToken(claims, { key: await txn.keys.signingKey(), lifetimeSeconds, now }));
-      } catch (error) {
-        return fail(c, requestId, 'ERR_TXN_TOKEN_UNAVAILABLE', error instanceof Error ? error.message : 'signing key unavailable', route.config, who);
+      if (external) {
+        // From the external TTS (txn-external.ts), per request; the caller's token is its subject_token, never logged.
+        const accessToken = principal.user ? await presentedAccessToken(req.headers, principal.user.tokenHash) : undefined;
+        const obtained = await external.token({ claims, principal, accessToken, headers: req.headers, background: (pending) => waitUntil(c, pending) });
+        if (!obtained.ok) return fail(c, requestId, obtained.code, obtained.detail, route.config, who);
+        upstreamHeaders.set('txn-token', obtained.value);
+      } else {
+        try {
+          upstreamHeaders.set('txn-token', await mintTxnToken(claims, { key: await txn.keys!.signingKey(), lifetimeSeconds, now }));
+        } catch (error) {
+          return fail(c, requestId, 'ERR_TXN_TOKEN_UNAVAILABLE', error instanceof Error ? error.message : 'signing key unavailable', route.config, who);
+        }
       }
     }
     if (route.config.egress && egress) {

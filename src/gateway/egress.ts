@@ -174,14 +174,17 @@ function defaultResource(route: RouteConfig): string {
   return typeof route.upstream === 'string' ? route.upstream : (route.egress?.resource ?? route.upstream.url ?? '');
 }
 
-function printable(value: unknown): string {
+export function printable(value: unknown): string {
   return typeof value === 'string' && value.length <= 64 && /^[\x20-\x7e]*$/.test(value) ? JSON.stringify(value) : typeof value === 'string' ? 'an unprintable value' : String(typeof value);
 }
 
-type Posted = { ok: true; body: Record<string, unknown> } | { ok: false; refused: boolean; detail: string };
+export type Posted = { ok: true; body: Record<string, unknown> } | { ok: false; refused: boolean; detail: string };
 
-/** The bounded POST to a token endpoint: a 200 JSON object, a refusal (4xx with an OAuth error), or a failure. */
-async function post(fetchImpl: (url: string, init: RequestInit) => Promise<Response>, url: string, authorization: string | undefined, form: URLSearchParams, which: 'home' | 'foreign'): Promise<Posted> {
+/**
+ * The bounded POST to a token endpoint: a 200 JSON object, a refusal (4xx with an OAuth error), or a failure.
+ * `which` names the endpoint in details ("home", "foreign"; txn-external.ts: "transaction token service").
+ */
+export async function post(fetchImpl: (url: string, init: RequestInit) => Promise<Response>, url: string, authorization: string | undefined, form: URLSearchParams, which: string): Promise<Posted> {
   const failed = (detail: string): Posted => ({ ok: false, refused: false, detail: `${which} token endpoint ${detail}` });
   const problem = fetchUrlProblem(url);
   if (problem) return failed(problem);

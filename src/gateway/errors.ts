@@ -37,6 +37,7 @@ import {
   type WptErrorCode,
 } from '../verify/errors.ts';
 import type { EgressErrorCode } from './egress.ts';
+import type { TxnExternalErrorCode } from './txn-external.ts';
 import { MCP_JSONRPC_CODES, MCP_REQUEST_ERRORS, type McpRequestErrorCode } from '../protocols/mcp-request.ts';
 
 /** Codes of the gateway's own credential extraction (src/gateway/credentials.ts), beside the verifiers' codes. */
@@ -84,6 +85,7 @@ export type ErrorCode =
   | 'ERR_TXN_TOKEN_PEER_CHAIN_TOO_LONG' // a peer's Txn-Token was already replaced MAX_TXN_REPLACEMENTS times
   | TxnTokenErrorCode // a peer gateway's Txn-Token failed verification (gateway/txn-peer.ts)
   | EgressErrorCode // identity chaining into another trust domain (gateway/egress.ts)
+  | TxnExternalErrorCode // Txn-Tokens from an external Transaction Token Service (gateway/txn-external.ts)
   | 'ERR_INTERNAL'
   | AuthErrorCode
   | McpErrorCode;
@@ -176,6 +178,12 @@ const ERRORS: Record<ErrorCode, ErrorSpec> = {
   ERR_EGRESS_EXCHANGE_REFUSED: { status: 502, title: 'Cross-domain token exchange refused', decision: 'error' },
   ERR_EGRESS_GRANT_FAILED: { status: 502, title: 'Cross-domain access token request failed', decision: 'error' },
   ERR_EGRESS_GRANT_REFUSED: { status: 502, title: 'Cross-domain grant refused', decision: 'error' },
+  // An external Transaction Token Service (transactionTokens.external): it refused the Txn-Token Request or returned
+  // something that is no Txn-Token of this trust domain (502), or it (or its key set, or the gateway's client secret)
+  // is unavailable (503). The upstream is not called without the Txn-Token it relies on.
+  ERR_TXN_TTS_REFUSED: { status: 502, title: 'Transaction token request refused', decision: 'error' },
+  ERR_TXN_TTS_FAILED: { status: 503, title: 'Transaction token service unavailable', decision: 'error' },
+  ERR_TXN_TTS_RESPONSE_INVALID: { status: 502, title: 'Transaction token service sent an invalid token', decision: 'error' },
   ERR_INTERNAL: { status: 500, title: 'Internal gateway error', decision: 'error' },
 };
 

@@ -41,6 +41,21 @@
  *   rctx.req_ip; tctx from request_details; a fresh txn. Every grant failure answers invalid_grant (the audit reason
  *   is the ERR_GRANT_* code), a key source or replay store failure 503. A grant's jti is single-use through the
  *   gateway's replay store (state.replay).
+ * Secondary credentials (`service.relyingParties`; the A2A auth framework draft's credential exchange: "a credential
+ * targeted to a specific relying party" for a system that takes no WIT, X.509 or Txn-Token): a token exchange with
+ * `requested_token_type=urn:ietf:params:oauth:token-type:jwt` and `audience` = a configured relying party (else
+ * invalid_target), after steps 2–3 as always. Then:
+ *   - the requester must be in the relying party's `requesters` when set (unauthorized_client);
+ *   - the subject is the authenticated workload itself: `subject_token` (type jwt: RFC 8693 §3's generic JWT, no URN
+ *     for a WIT being registered) must be exactly the WIT of the client authentication (its SHA-256 equals the
+ *     principal's tokenHash; WIT+WPT or WIT+HTTP signature), so nothing is verified twice and no workload can obtain a
+ *     token for another (invalid_grant; an mTLS-authenticated client has no WIT to present: the same refusal);
+ *   - scope: what was asked, ⊆ the relying party's `scopes` (invalid_scope); none asked, none issued;
+ *   - lifetime: the relying party's lifetimeSeconds, never past the WIT's exp, nor longer than keyRotationSeconds −
+ *     MAX_CLOCK_SKEW_SECONDS (a key stays published at least one rotation period after it last signs);
+ *   - mint/relying-party-token.ts signs with the Txn-Token key ring, so the one JWK Set at /.well-known/jwks.json
+ *     serves both (typ "JWT" keeps it from ever passing as a Txn-Token); 200 { access_token, issued_token_type: jwt,
+ *     token_type: "N_A", expires_in[, scope] }.
  * Errors are RFC 6749 §5.2 JSON { error, error_description } (fixed text, never input); the outcome returned to
  * app.ts carries the stable reason code, a detail and the principal for the audit event, never a token.
  */
@@ -52,7 +67,7 @@ import { mintTxnToken } from '../mint/txn-token.ts';
 import { readBounded } from '../read-bounded.ts';
 import type { Background } from '../trust/key-source.ts';
 import type { TxnKeyRing } from '../txn/key-ring.ts';
-import { ACCESS_TOKEN_TYPE, exchangeClaims, grantScope, JWT_BEARER_GRANT, JWT_TOKEN_TYPE, parseTxnTokenRequest, requestGrantType, scopeProblem, TTS_ERRORS, TXN_TOKEN_TYPE, type ExchangeSubject, type TtsErrorCode, type TxnTokenRequest } from '../txn/exchange.ts';
+import { ACCESS_TOKEN_TYPE, exchangeClaims, grantScope, relyingPartyScope, JWT_BEARER_GRANT, JWT_TOKEN_TYPE, parseTxnTokenRequest, requestGrantType, scopeProblem, TTS_ERRORS, TXN_TOKEN_TYPE, type ExchangeSubject, type TtsErrorCode, type TxnTokenRequest } from '../txn/exchange.ts';
 import { verifyTxnToken } from '../verify/txn-token.ts';
 import type { BodyRead, RouteAuthenticator } from './authenticate.ts';
 import { declaredLengthExceeds } from './body-limit.ts';
@@ -63,6 +78,10 @@ import type { ReplayStore } from '../state/ports.ts';
 import { authorizationServerKeys } from '../trust/authorization-server-keys.ts';
 import type { TrustKeyPorts } from '../trust/key-source.ts';
 import { GRANT_INFRASTRUCTURE_CODES, transcribeSubject, verifyAuthorizationGrant, type GrantIssuerPolicy } from '../txn/federation.ts';
+import { relyingPartyAllows } from '../config/relying-parties.ts';
+import { sha256b64url } from '../crypto/digest.ts';
+import { MAX_CLOCK_SKEW_SECONDS } from '../limits.ts';
+import { mintRelyingPartyToken } from '../mint/relying-party-token.ts';
 
 export interface TtsDeps {
   config: GatewayConfig;
@@ -124,6 +143,9 @@ export function ttsHandler(deps: TtsDeps): (request: Request, extras: TtsExtras)
     grantKeySources[iss] = { algorithms: entry.algorithms, ...(entry.jwks ? { jwks: entry.jwks } : {}), ...(entry.jwksUri ? { jwksUri: entry.jwksUri } : {}) };
   }
   const grantKeys = federation ? authorizationServerKeys(grantKeySources, deps.keyPorts) : undefined;
+  const relyingParties = service.relyingParties;
+  const relyingPartyNames = relyingParties ? new Set(Object.keys(relyingParties)) : undefined;
+  const keyLifeSeconds = deps.config.transactionTokens!.keyRotationSeconds - MAX_CLOCK_SKEW_SECONDS;
   const replay = deps.replay;
 
   const answer = (requestId: string, status: number, body: unknown, headers: Record<string, string> = {}) =>
@@ -214,6 +236,33 @@ export function ttsHandler(deps: TtsDeps): (request: Request, extras: TtsExtras)
     return outcome;
   };
 
+  /** A secondary credential for a relying party (see the file comment), for an authenticated, listed requester. */
+  const secondary = async (extras: TtsExtras, principal: Principal, workloadId: string, req: TxnTokenRequest): Promise<TtsOutcome> => {
+    const { requestId } = extras;
+    const audience = req.relyingParty!;
+    const party = relyingParties![audience]!;
+    if (!relyingPartyAllows(party, workloadId, principal.trustDomain)) return refuse(requestId, 'ERR_TTS_RELYING_PARTY_REQUESTER_NOT_ALLOWED', 'the workload is not among the relying party\'s requesters', { principal });
+    const presentedWit = principal.credential === 'wit+wpt' || principal.credential === 'wit+http-sig';
+    if (!presentedWit || (await sha256b64url(req.subjectToken)) !== principal.tokenHash) {
+      return refuse(requestId, 'ERR_TTS_SUBJECT_NOT_REQUESTER', presentedWit ? 'subject_token is not the WIT the client authenticated with' : `the client authenticated with ${principal.credential}, not a WIT`, { principal });
+    }
+    const scope = relyingPartyScope(req.scope, party.scopes);
+    if (!scope.ok) return refuse(requestId, scope.code, scope.detail, { principal });
+    const nowS = Math.floor(now() / 1000);
+    const witLeft = Math.floor(Date.parse(principal.expiresAt) / 1000) - nowS;
+    const lifetimeSeconds = Math.min(party.lifetimeSeconds, keyLifeSeconds, witLeft);
+    if (!(lifetimeSeconds >= 1)) return refuse(requestId, 'ERR_TTS_SUBJECT_TOKEN_EXPIRED', 'the WIT has less than a second left', { principal });
+    let token: string;
+    try {
+      token = await mintRelyingPartyToken({ iss: deps.publicUrl.origin, sub: workloadId, aud: audience, scope: scope.value }, { key: await deps.keys.signingKey(), lifetimeSeconds, now });
+    } catch (error) {
+      return refuse(requestId, 'ERR_TTS_UNAVAILABLE', error instanceof Error ? error.message : 'signing key unavailable', { principal, reason: 'ERR_TXN_TOKEN_UNAVAILABLE' });
+    }
+    const body: Record<string, unknown> = { access_token: token, issued_token_type: JWT_TOKEN_TYPE, token_type: 'N_A', expires_in: lifetimeSeconds };
+    if (scope.value.length > 0) body.scope = scope.value.join(' ');
+    return { response: answer(requestId, 200, body), decision: 'allow', reason: 'RELYING_PARTY_TOKEN_ISSUED', status: 200, detail: `for relying party ${audience.slice(0, 256)}, scope ${scope.value.length} token(s), expires_in ${lifetimeSeconds}`, principal };
+  };
+
   return async (request, extras) => {
     const { requestId } = extras;
     if (request.method !== 'POST') return refuse(requestId, 'ERR_TTS_METHOD_NOT_ALLOWED', `method ${request.method}`, { headers: { allow: 'POST' } });
@@ -273,9 +322,10 @@ export function ttsHandler(deps: TtsDeps): (request: Request, extras: TtsExtras)
     // 3. the request
     const read = await readBody();
     if (!read.ok) return refuse(requestId, 'ERR_TTS_BODY_TOO_LARGE', read.detail, { principal });
-    const parsed = parseTxnTokenRequest(request.headers.get('content-type'), read.body ?? new Uint8Array(), trustDomain, { federation: federation !== undefined });
+    const parsed = parseTxnTokenRequest(request.headers.get('content-type'), read.body ?? new Uint8Array(), trustDomain, { federation: federation !== undefined, ...(relyingPartyNames ? { relyingParties: relyingPartyNames } : {}) });
     if (!parsed.ok) return refuse(requestId, parsed.code, parsed.detail, { principal });
     const req = parsed.value;
+    if (req.relyingParty !== undefined) return secondary(extras, principal, workloadId, req);
     if (req.subjectTokenType === JWT_TOKEN_TYPE) return federated(extras, { principal, workloadId }, req);
 
     // 4. the subject token and the scope rule

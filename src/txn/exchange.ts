@@ -32,6 +32,14 @@
  * `resource`; `scope` OPTIONAL (when absent the TTS derives it from the grant, see tts.ts), when present as in 7;
  * contexts as in 11. The result has subjectTokenType jwt and `jwtBearer: true`.
  *
+ * A secondary credential (only with `relyingParties`; the A2A auth framework draft's credential exchange for a
+ * legacy relying party): check 5 finds `requested_token_type` urn:ietf:params:oauth:token-type:jwt, then (checks 1–4
+ * passed) `audience` present, no `resource` (ERR_TTS_AUDIENCE_INVALID) and a configured relying party
+ * (ERR_TTS_RELYING_PARTY_UNKNOWN, invalid_target); `scope` OPTIONAL, when present as in 7; subject token as in 8–9 but
+ * of type jwt only (the requester's WIT; tts.ts checks it is the very WIT the client authenticated with); no actor
+ * token (10); no `request_context` / `request_details` (ERR_TTS_CONTEXT_NOT_APPLICABLE: a relying-party JWT carries no
+ * transaction context). The result has subjectTokenType jwt and `relyingParty`; relyingPartyScope bounds the scope.
+ *
  * Claims (exchangeClaims): `sub` the subject token's; `req_wl` the authenticated requester; `scope` the requested one
  * (scopeProblem: ⊆ the subject's, and a subject without scope refused); `aud` the trust domain; `txn` fresh, or kept on
  * replacement. `tctx` = request_details as given (replacement: the original's). `rctx`, decision:
@@ -79,7 +87,9 @@ export type TtsRequestErrorCode =
   | 'ERR_TTS_SUBJECT_TOKEN_TYPE_UNSUPPORTED'
   | 'ERR_TTS_ACTOR_TOKEN_UNSUPPORTED'
   | 'ERR_TTS_CONTEXT_INVALID'
-  | 'ERR_TTS_DETAILS_ON_REPLACEMENT';
+  | 'ERR_TTS_DETAILS_ON_REPLACEMENT'
+  | 'ERR_TTS_RELYING_PARTY_UNKNOWN'
+  | 'ERR_TTS_CONTEXT_NOT_APPLICABLE';
 
 /** Codes of the endpoint around the request (src/gateway/tts.ts). Client authentication failures keep the authenticator's code in the audit event and answer invalid_client. */
 export type TtsErrorCode =
@@ -97,6 +107,9 @@ export type TtsErrorCode =
   | 'ERR_TTS_GRANT_INVALID'
   | 'ERR_TTS_CONTEXT_UNAUTHENTICATED'
   | 'ERR_TTS_REPLACEMENT_CHAIN_TOO_LONG'
+  | 'ERR_TTS_RELYING_PARTY_REQUESTER_NOT_ALLOWED'
+  | 'ERR_TTS_SUBJECT_NOT_REQUESTER'
+  | 'ERR_TTS_SCOPE_EXCEEDS_RELYING_PARTY'
   | 'ERR_TTS_UNAVAILABLE';
 
 export interface TtsErrorSpec {
@@ -137,6 +150,11 @@ export const TTS_ERRORS: Record<TtsErrorCode, TtsErrorSpec> = {
   ERR_TTS_GRANT_INVALID: { error: 'invalid_grant', status: 400, description: 'the authorization grant is invalid' },
   ERR_TTS_CONTEXT_UNAUTHENTICATED: bad('request_context needs client authentication'),
   ERR_TTS_REPLACEMENT_CHAIN_TOO_LONG: { error: 'invalid_grant', status: 400, description: 'this transaction token was replaced too many times' },
+  ERR_TTS_RELYING_PARTY_UNKNOWN: { error: 'invalid_target', status: 400, description: 'audience is not a relying party of this service' },
+  ERR_TTS_CONTEXT_NOT_APPLICABLE: bad('request_context and request_details apply to Txn-Tokens only'),
+  ERR_TTS_RELYING_PARTY_REQUESTER_NOT_ALLOWED: { error: 'unauthorized_client', status: 400, description: 'this client may not obtain tokens for this relying party' },
+  ERR_TTS_SUBJECT_NOT_REQUESTER: { error: 'invalid_grant', status: 400, description: 'subject_token must be the Workload Identity Token the client authenticated with' },
+  ERR_TTS_SCOPE_EXCEEDS_RELYING_PARTY: { error: 'invalid_scope', status: 400, description: 'the requested scope exceeds what this relying party allows' },
   ERR_TTS_UNAVAILABLE: { error: 'temporarily_unavailable', status: 503, description: 'try again later' },
 };
 
@@ -149,6 +167,12 @@ export interface TxnTokenRequest {
   jwtBearer?: true;
   requestContext?: Record<string, unknown>;
   requestDetails?: Record<string, unknown>;
+  /**
+   * A secondary credential (requested_token_type jwt): the configured relying party named in `audience`. Then
+   * `subjectToken` is the requester's own WIT (subjectTokenType jwt), `scope` may be empty (none asked) and there are
+   * no contexts.
+   */
+  relyingParty?: string;
 }
 
 const FORM = /^application\/x-www-form-urlencoded$/i;
@@ -160,7 +184,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * Parses and checks a Txn-Token Request body (see the file comment for the order); `trustDomain` is the only audience.
  * `federation`: JWT authorization grants are accepted (the jwt-bearer grant, and jwt subject tokens).
  */
-export function parseTxnTokenRequest(contentType: string | null, body: Uint8Array, trustDomain: string, options: { federation?: boolean } = {}): Result<TxnTokenRequest, TtsRequestErrorCode> {
+export function parseTxnTokenRequest(contentType: string | null, body: Uint8Array, trustDomain: string, options: { federation?: boolean; relyingParties?: ReadonlySet<string> } = {}): Result<TxnTokenRequest, TtsRequestErrorCode> {
   // 1. media type, with parameters; a charset other than UTF-8 is refused (RFC 8693 §2.1: UTF-8).
   const [type, ...params] = (contentType ?? '').split(';').map((p) => p.trim());
   if (!FORM.test(type ?? '')) return fail('ERR_TTS_CONTENT_TYPE', `Content-Type is ${contentType === null ? 'absent' : 'not a form'}`);
@@ -193,7 +217,8 @@ export function parseTxnTokenRequest(contentType: string | null, body: Uint8Arra
   if (grant === undefined || grant === '') return fail('ERR_TTS_GRANT_TYPE_MISSING', 'no grant_type');
   if (grant === JWT_BEARER_GRANT && options.federation) return parseJwtBearerRequest(values, trustDomain);
   if (grant !== TOKEN_EXCHANGE_GRANT) return fail('ERR_TTS_GRANT_TYPE_UNSUPPORTED', options.federation ? 'grant_type is neither token-exchange nor jwt-bearer' : 'grant_type is not token-exchange');
-  // 5. requested_token_type
+  // 5. requested_token_type (jwt: a secondary credential for a relying party, when some are configured)
+  if (get('requested_token_type') === JWT_TOKEN_TYPE && options.relyingParties) return parseRelyingPartyRequest(values, options.relyingParties);
   if (get('requested_token_type') !== TXN_TOKEN_TYPE) return fail('ERR_TTS_REQUESTED_TOKEN_TYPE', get('requested_token_type') === undefined ? 'no requested_token_type' : 'requested_token_type is not txn_token');
   // 6. audience = the trust domain, no other target
   const audience = get('audience');
@@ -248,6 +273,34 @@ function readContexts(values: Map<string, string>, request: TxnTokenRequest): { 
     request[key] = parsed;
   }
   return undefined;
+}
+
+/** A secondary-credential request's parameters (after checks 1–4; see the file comment). */
+function parseRelyingPartyRequest(values: Map<string, string>, relyingParties: ReadonlySet<string>): Result<TxnTokenRequest, TtsRequestErrorCode> {
+  const audience = values.get('audience');
+  if (audience === undefined) return fail('ERR_TTS_AUDIENCE_INVALID', 'no audience');
+  if (values.has('resource')) return fail('ERR_TTS_AUDIENCE_INVALID', 'a resource parameter (the audience names the relying party)');
+  if (!relyingParties.has(audience)) return fail('ERR_TTS_RELYING_PARTY_UNKNOWN', 'audience is not among service.relyingParties');
+  const scope = values.get('scope');
+  if (scope !== undefined && !SCOPE.test(scope)) return fail('ERR_TTS_SCOPE_INVALID', 'scope is not space-delimited scope-tokens (RFC 6749 §3.3)');
+  const subjectToken = values.get('subject_token');
+  const subjectTokenType = values.get('subject_token_type');
+  if (!subjectToken || !subjectTokenType) return fail('ERR_TTS_SUBJECT_TOKEN_MISSING', subjectToken ? 'no subject_token_type' : 'no subject_token');
+  if (subjectTokenType === REFRESH_TOKEN_TYPE) return fail('ERR_TTS_REFRESH_TOKEN_REFUSED', 'subject_token_type is refresh_token');
+  if (subjectTokenType !== JWT_TOKEN_TYPE) return fail('ERR_TTS_SUBJECT_TOKEN_TYPE_UNSUPPORTED', 'subject_token_type is not jwt (the requester\'s WIT)');
+  if (values.has('actor_token') || values.has('actor_token_type')) return fail('ERR_TTS_ACTOR_TOKEN_UNSUPPORTED', 'actor_token given');
+  if (values.has('request_context') || values.has('request_details')) return fail('ERR_TTS_CONTEXT_NOT_APPLICABLE', 'request_context / request_details with requested_token_type jwt');
+  return ok({ scope: scope === undefined ? [] : [...new Set(scope.split(' '))], subjectToken, subjectTokenType: JWT_TOKEN_TYPE, relyingParty: audience });
+}
+
+/**
+ * The scope of a relying-party token: what was asked, each within the relying party's `scopes` (none configured: any
+ * requested scope is refused). Nothing asked: no scope (the token asserts only who the workload is).
+ */
+export function relyingPartyScope(requested: readonly string[], allowed: readonly string[] | undefined): Result<string[], 'ERR_TTS_SCOPE_EXCEEDS_RELYING_PARTY'> {
+  const beyond = requested.filter((s) => !(allowed ?? []).includes(s));
+  if (beyond.length > 0) return fail('ERR_TTS_SCOPE_EXCEEDS_RELYING_PARTY', `${beyond.length} requested scope(s) beyond the relying party's scopes`);
+  return ok([...requested]);
 }
 
 /** The RFC 7523 §2.1 jwt-bearer grant's parameters (after checks 1–4; see the file comment). */

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ACCESS_TOKEN_TYPE, exchangeClaims, parseTxnTokenRequest, scopeProblem, TOKEN_EXCHANGE_GRANT, TTS_ERRORS, TXN_TOKEN_TYPE, type TtsErrorCode } from '../../../src/txn/exchange.ts';
+import { ACCESS_TOKEN_TYPE, exchangeClaims, JWT_TOKEN_TYPE, parseTxnTokenRequest, relyingPartyScope, scopeProblem, TOKEN_EXCHANGE_GRANT, TTS_ERRORS, TXN_TOKEN_TYPE, type TtsErrorCode } from '../../../src/txn/exchange.ts';
 
 const TD = 'trust-domain.example';
 const FORM = 'application/x-www-form-urlencoded';
@@ -79,6 +79,63 @@ describe('parseTxnTokenRequest', () => {
   ];
   it.each(cases)('refuses %s', (_, contentType, body, code, error) => {
     refused(parseTxnTokenRequest(contentType, body, TD), code, error);
+  });
+});
+
+describe('parseTxnTokenRequest: secondary credentials (requested_token_type jwt)', () => {
+  const RP = 'https://legacy.example/api';
+  const parties = new Set([RP]);
+  const secondary = (params: Record<string, string | undefined>) =>
+    form({ requested_token_type: JWT_TOKEN_TYPE, audience: RP, scope: undefined, subject_token: 'eyJ.wit.sig', subject_token_type: JWT_TOKEN_TYPE, ...params });
+
+  it('parses a request for a configured relying party, scope optional', () => {
+    const none = parseTxnTokenRequest(FORM, secondary({}), TD, { relyingParties: parties });
+    expect(none.ok && none.value).toEqual({ scope: [], subjectToken: 'eyJ.wit.sig', subjectTokenType: JWT_TOKEN_TYPE, relyingParty: RP });
+    const some = parseTxnTokenRequest(FORM, secondary({ scope: 'b a b' }), TD, { relyingParties: parties, federation: true });
+    expect(some.ok && some.value.scope).toEqual(['b', 'a']);
+  });
+
+  it('keeps jwt subjects with requested_token_type txn_token for federation', () => {
+    const grant = parseTxnTokenRequest(FORM, form({ subject_token_type: JWT_TOKEN_TYPE }), TD, { relyingParties: parties, federation: true });
+    expect(grant.ok && grant.value.relyingParty).toBeUndefined();
+  });
+
+  it('refuses requested_token_type jwt without relying parties', () => {
+    refused(parseTxnTokenRequest(FORM, secondary({}), TD), 'ERR_TTS_REQUESTED_TOKEN_TYPE', 'invalid_request');
+  });
+
+  const cases: Array<[string, Uint8Array, TtsErrorCode, string]> = [
+    ['no audience', secondary({ audience: undefined }), 'ERR_TTS_AUDIENCE_INVALID', 'invalid_target'],
+    ['an unknown relying party', secondary({ audience: 'https://other.example' }), 'ERR_TTS_RELYING_PARTY_UNKNOWN', 'invalid_target'],
+    ['the trust domain as audience', secondary({ audience: TD }), 'ERR_TTS_RELYING_PARTY_UNKNOWN', 'invalid_target'],
+    ['a resource parameter', secondary({ resource: RP }), 'ERR_TTS_AUDIENCE_INVALID', 'invalid_target'],
+    ['a repeated audience', enc(`${new TextDecoder().decode(secondary({}))}&audience=${encodeURIComponent(RP)}`), 'ERR_TTS_PARAMETER_REPEATED', 'invalid_request'],
+    ['a malformed scope', secondary({ scope: 'a  b' }), 'ERR_TTS_SCOPE_INVALID', 'invalid_scope'],
+    ['no subject_token', secondary({ subject_token: undefined }), 'ERR_TTS_SUBJECT_TOKEN_MISSING', 'invalid_request'],
+    ['no subject_token_type', secondary({ subject_token_type: undefined }), 'ERR_TTS_SUBJECT_TOKEN_MISSING', 'invalid_request'],
+    ['a refresh token', secondary({ subject_token_type: 'urn:ietf:params:oauth:token-type:refresh_token' }), 'ERR_TTS_REFRESH_TOKEN_REFUSED', 'invalid_request'],
+    ['an access token subject', secondary({ subject_token_type: ACCESS_TOKEN_TYPE }), 'ERR_TTS_SUBJECT_TOKEN_TYPE_UNSUPPORTED', 'invalid_request'],
+    ['a txn_token subject', secondary({ subject_token_type: TXN_TOKEN_TYPE }), 'ERR_TTS_SUBJECT_TOKEN_TYPE_UNSUPPORTED', 'invalid_request'],
+    ['an actor token', secondary({ actor_token: 'x', actor_token_type: JWT_TOKEN_TYPE }), 'ERR_TTS_ACTOR_TOKEN_UNSUPPORTED', 'invalid_request'],
+    ['request_context', secondary({ request_context: '{"a":1}' }), 'ERR_TTS_CONTEXT_NOT_APPLICABLE', 'invalid_request'],
+    ['request_details', secondary({ request_details: '{"a":1}' }), 'ERR_TTS_CONTEXT_NOT_APPLICABLE', 'invalid_request'],
+  ];
+  it.each(cases)('refuses %s', (_, body, code, error) => {
+    refused(parseTxnTokenRequest(FORM, body, TD, { relyingParties: parties }), code, error);
+  });
+});
+
+describe('relyingPartyScope', () => {
+  it('accepts a subset of the allowed scopes, and nothing asked', () => {
+    expect(relyingPartyScope(['b'], ['a', 'b'])).toEqual({ ok: true, value: ['b'] });
+    expect(relyingPartyScope([], undefined)).toEqual({ ok: true, value: [] });
+  });
+  it('refuses a scope beyond the allowed ones, or any where none is configured, as invalid_scope', () => {
+    expect(!relyingPartyScope(['a', 'c'], ['a', 'b']).ok && relyingPartyScope(['a', 'c'], ['a', 'b'])).toMatchObject({ code: 'ERR_TTS_SCOPE_EXCEEDS_RELYING_PARTY' });
+    expect(relyingPartyScope(['a'], undefined).ok).toBe(false);
+    expect(TTS_ERRORS.ERR_TTS_SCOPE_EXCEEDS_RELYING_PARTY.error).toBe('invalid_scope');
+    expect(TTS_ERRORS.ERR_TTS_RELYING_PARTY_REQUESTER_NOT_ALLOWED.error).toBe('unauthorized_client');
+    expect(TTS_ERRORS.ERR_TTS_SUBJECT_NOT_REQUESTER.error).toBe('invalid_grant');
   });
 });
 
