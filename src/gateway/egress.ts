@@ -211,7 +211,7 @@ export async function post(fetchImpl: (url: string, init: RequestInit) => Promis
     try {
       const bytes = await readBounded(response.body, EGRESS_MAX_RESPONSE_BYTES);
       if (bytes === undefined) return failed(`answer is over ${EGRESS_MAX_RESPONSE_BYTES} bytes`);
-      body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+      body = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes));
     } catch {
       if (response.status !== 200) return failed(`answered ${response.status}`);
       return failed(controller.signal.aborted ? `gave no complete body within ${EGRESS_TIMEOUT_MS} ms` : 'answered a body that is not JSON');
