@@ -8,6 +8,11 @@
  *
  * The agent echoes the user's text. Each message becomes a task that goes submitted -> working -> artifact ->
  * completed, so a streaming caller sees several events and a blocking caller gets the finished task.
+ *
+ * Given a Txn-Token verifier (portcullis/downstream, for the gateway's JWK Set), a JSON-RPC request carrying a
+ * `Txn-Token` is served only when it verifies (else 401 with the verifier's code), and the SDK's call context names
+ * the caller the token names (`sub`) as an authenticated user; a request without one is served as unauthenticated,
+ * so the demo also runs without the gateway.
  */
 import { AgentCard, A2A_VERSION_HEADER, HTTP_EXTENSION_HEADER, Extensions, Role, TaskState, formatSSEEvent, formatSSEErrorEvent } from '@a2a-js/sdk';
 import type { Message, Part, Task, TaskStatus } from '@a2a-js/sdk';
@@ -22,8 +27,10 @@ import {
   type AgentExecutor,
   type ExecutionEventBus,
   type RequestContext,
+  type User,
 } from '@a2a-js/sdk/server';
 import { ContentTypeNotSupportedError } from '@a2a-js/sdk/errors';
+import { txnTokenFailureResponse, type TxnTokenVerifier } from '../../src/downstream/index.ts';
 
 const CARD_PATH = '/.well-known/agent-card.json';
 const JSONRPC_PATH = '/jsonrpc';
@@ -117,9 +124,25 @@ function rpcError(id: unknown, error: unknown): Response {
 export interface A2aAgentOptions {
   /** Where the agent is mounted on its server, e.g. `/a2a` (no trailing slash). */
   basePath: string;
+  /** Checks the gateway's Txn-Token (portcullis/downstream txnTokenVerifier). */
+  txnTokens?: TxnTokenVerifier;
 }
 
-export function createA2aHandler({ basePath }: A2aAgentOptions): (request: Request) => Promise<Response> {
+/** The caller a verified Txn-Token names, as the A2A SDK's User. */
+class TxnTokenUser implements User {
+  readonly #sub: string;
+  constructor(sub: string) {
+    this.#sub = sub;
+  }
+  get isAuthenticated(): boolean {
+    return true;
+  }
+  get userName(): string {
+    return this.#sub;
+  }
+}
+
+export function createA2aHandler({ basePath, txnTokens }: A2aAgentOptions): (request: Request) => Promise<Response> {
   // The handler's own card only feeds the version gate (validateVersion reads the declared protocol versions);
   // callers always get a card built for their request.
   const baseCard = card(`http://127.0.0.1${basePath}${JSONRPC_PATH}`);
@@ -131,6 +154,12 @@ export function createA2aHandler({ basePath }: A2aAgentOptions): (request: Reque
     if (mediaType && mediaType !== 'application/json') {
       return rpcError(null, JsonRpcTransportHandler.mapToJSONRPCError(new ContentTypeNotSupportedError(`Unsupported Content-Type "${mediaType}"; expected application/json.`)));
     }
+    let user: User = new UnauthenticatedUser();
+    if (txnTokens && request.headers.has('txn-token')) {
+      const checked = await txnTokens(request);
+      if (!checked.ok) return txnTokenFailureResponse(checked.code);
+      user = new TxnTokenUser(checked.value.sub);
+    }
     let body: Record<string, unknown>;
     try {
       body = JSON.parse(await request.text()) as Record<string, unknown>;
@@ -141,7 +170,7 @@ export function createA2aHandler({ basePath }: A2aAgentOptions): (request: Reque
     const requestedVersion = request.headers.get(A2A_VERSION_HEADER) || new URL(request.url).searchParams.get(A2A_VERSION_HEADER) || undefined;
     const context = defaultServerCallContextBuilder({
       extensions: Extensions.parseServiceParameter(request.headers.get(HTTP_EXTENSION_HEADER) ?? undefined),
-      user: new UnauthenticatedUser(),
+      user,
       headers: Object.fromEntries(request.headers),
       requestedVersion,
     });

@@ -36,9 +36,11 @@ export interface DemoTxnTokens {
 }
 
 export function demoHandler({ issuer, txnTokens }: { issuer?: string; txnTokens?: DemoTxnTokens } = {}): (request: Request) => Promise<Response> {
+  // One verifier for both demos, made on first use (the gateway's origin may be known only then).
   let verifier: TxnTokenVerifier | undefined;
-  const mcp = createMcpHandler(txnTokens ? { txnTokens: (request) => (verifier ??= txnTokenVerifier({ jwksUrl: `${txnTokens.gateway()}/.well-known/jwks.json`, audience: txnTokens.trustDomain() }))(request) } : {});
-  const a2a = createA2aHandler({ basePath: '/a2a' });
+  const check: TxnTokenVerifier | undefined = txnTokens ? (request) => (verifier ??= txnTokenVerifier({ jwksUrl: `${txnTokens.gateway()}/.well-known/jwks.json`, audience: txnTokens.trustDomain() }))(request) : undefined;
+  const mcp = createMcpHandler(check ? { txnTokens: check } : {});
+  const a2a = createA2aHandler(check ? { basePath: '/a2a', txnTokens: check } : { basePath: '/a2a' });
   const as = issuer === undefined ? undefined : createDevAuthorizationServer({ issuer });
   const served = ['/mcp', '/a2a/', ...(as ? ['/as/'] : [])];
   return async (request) => {

@@ -10,6 +10,7 @@ import { ClientFactory, ClientFactoryOptions, DefaultAgentCardResolver, JsonRpcT
 import { mountAudience } from '../../src/client/audience.ts';
 import { withWorkloadIdentity, type FetchLike, type WorkloadCredentials } from '../../src/client/fetch.ts';
 import { startStack, type Stack } from './stack.ts';
+import { mintTxnToken } from '../../src/mint/txn-token.ts';
 
 const AGENT = 'spiffe://dev.portcullis.local/agents/e2e-a2a';
 
@@ -109,5 +110,19 @@ describe('A2A through the gateway', () => {
     const problem = await response.json() as { code: string; requestId: string };
     expect(problem.code).toBe('ERR_CREDENTIALS_MISSING');
     expect(stack.audit.find((e) => e.requestId === problem.requestId)).toMatchObject({ decision: 'deny', reason: 'ERR_CREDENTIALS_MISSING', route: '/a2a' });
+  });
+
+  it('the agent serves the gateway\'s Txn-Token (every call above carried one) and refuses a forged one with its code', async () => {
+    const signing = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])) as CryptoKeyPair;
+    const forged = await mintTxnToken({ aud: 'dev.portcullis.local', sub: 'mallory', req_wl: 'mallory', scope: 'route:/a2a' }, { key: { kid: 'forged-1', alg: 'ES256', key: signing.privateKey }, now: Date.now });
+    const response = await fetch(`${stack.upstream}/a2a/jsonrpc`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'a2a-version': '1.0', 'txn-token': forged },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'GetTask', params: { id: 'none' } }),
+    });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ code: 'ERR_TXN_TOKEN_KEY_NOT_FOUND' });
+    // The calls through the gateway succeeded, so the agent verified each Txn-Token they carried.
+    expect(stack.audit.some((e) => e.route === '/a2a' && e.decision === 'allow' && e.upstreamStatus === 200)).toBe(true);
   });
 });
