@@ -366,3 +366,22 @@ export const DEFAULT_RELYING_PARTY_TOKEN_LIFETIME_SECONDS = 300;
  * TTS also never issues one past the requester's WIT `exp`, nor longer than the signing key stays published
  * (keyRotationSeconds − MAX_CLOCK_SKEW_SECONDS). */
 export const MAX_RELYING_PARTY_TOKEN_LIFETIME_SECONDS = 60 * 60;
+
+/** Token requests to authorization servers on egress (and to an external TTS): a token endpoint answers in well
+ * under a second; five seconds bounds how long a request waits on a slow one before failing (502/503). */
+export const EGRESS_TIMEOUT_MS = 5_000;
+
+/** Bytes of a token endpoint's JSON answer: an access token, a grant and a few members fit in a few KiB; 64 KiB
+ * refuses a runaway body before it is parsed. */
+export const EGRESS_MAX_RESPONSE_BYTES = 64 * 1024;
+
+/** A cached foreign token (egress) is dropped this long before it, or the caller's token, expires, so a request
+ * never leaves with a token about to lapse on the way. */
+export const EGRESS_CACHE_MARGIN_MS = 30_000;
+
+/** Lifetime assumed for a foreign token whose answer has no expires_in (RFC 6749 §5.1: only RECOMMENDED): a minute,
+ * the short end of common lifetimes, so an unknown one is never trusted for long. */
+export const DEFAULT_FOREIGN_TOKEN_TTL_MS = 60_000;
+
+/** Foreign tokens kept per isolate (egress), keyed by caller and route: 1024 active callers. */
+export const EGRESS_HOT_CACHE_ENTRIES = 1024;

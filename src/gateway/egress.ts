@@ -29,7 +29,7 @@ import type { RouteConfig } from '../config/schema.ts';
 import { fetchUrlProblem } from '../config/trust-domains.ts';
 import { base64urlDecode, base64urlEncode } from '../crypto/base64url.ts';
 import { sha256, sha256b64url } from '../crypto/digest.ts';
-import { MAX_ACCESS_TOKEN_BYTES } from '../limits.ts';
+import { DEFAULT_FOREIGN_TOKEN_TTL_MS, EGRESS_CACHE_MARGIN_MS, EGRESS_HOT_CACHE_ENTRIES, EGRESS_MAX_RESPONSE_BYTES, EGRESS_TIMEOUT_MS, MAX_ACCESS_TOKEN_BYTES } from '../limits.ts';
 import { readBounded } from '../read-bounded.ts';
 import { fail, ok, type Result } from '../result.ts';
 import { ExpiringMap } from '../state/memory.ts';
@@ -39,13 +39,6 @@ import { basicAuthorization } from './introspect.ts';
 export type EgressErrorCode = 'ERR_EGRESS_UNAVAILABLE' | 'ERR_EGRESS_EXCHANGE_FAILED' | 'ERR_EGRESS_EXCHANGE_REFUSED' | 'ERR_EGRESS_GRANT_FAILED' | 'ERR_EGRESS_GRANT_REFUSED';
 export type EgressConfig = NonNullable<RouteConfig['egress']>;
 
-export const EGRESS_TIMEOUT_MS = 5_000;
-export const EGRESS_MAX_RESPONSE_BYTES = 64 * 1024;
-/** A cached foreign token is dropped this long before it (or the caller's token) expires. */
-export const EGRESS_CACHE_MARGIN_MS = 30_000;
-/** Lifetime assumed when the foreign server gives no expires_in (RFC 6749 §5.1: RECOMMENDED only). */
-const DEFAULT_FOREIGN_TTL_MS = 60_000;
-const HOT_CACHE_ENTRIES = 1024;
 
 const GRANT_TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const GRANT_JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -80,7 +73,7 @@ interface Sealed {
 
 export function egressClient(deps: EgressDeps): Egress {
   const fetchImpl = deps.fetch ?? ((url, init) => fetch(url, init));
-  const hot = new ExpiringMap<string>({ maxEntries: HOT_CACHE_ENTRIES, now: deps.now });
+  const hot = new ExpiringMap<string>({ maxEntries: EGRESS_HOT_CACHE_ENTRIES, now: deps.now });
   const inflight = new Map<string, Promise<Result<string, EgressErrorCode>>>();
   const routeKeys = new WeakMap<RouteConfig, Promise<string>>();
 
@@ -164,7 +157,7 @@ export function egressClient(deps: EgressDeps): Egress {
     const tokenType = granted.body.token_type;
     if (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer') return fail('ERR_EGRESS_GRANT_FAILED', `foreign token endpoint issued a ${printable(tokenType)} token; only Bearer can be presented`);
     const expiresIn = granted.body.expires_in;
-    const ttlMs = typeof expiresIn === 'number' && Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn * 1000 : DEFAULT_FOREIGN_TTL_MS;
+    const ttlMs = typeof expiresIn === 'number' && Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn * 1000 : DEFAULT_FOREIGN_TOKEN_TTL_MS;
     return ok({ token: accessToken, ttlMs });
   }
 }
