@@ -34,6 +34,8 @@ export interface WimseKeys {
   issuer: JsonWebKey;
   /** Private JWK (ES256) of a trust domain that is configured but not accepted by the WIMSE routes. */
   other: JsonWebKey;
+  /** Private JWK (ES256) of FEDERATION_ISSUER's grant signing key, `kid` FEDERATION_KID (txn-chaining.test.ts). */
+  federation: JsonWebKey;
   /** Private JWK (ES256) of the `keySource.file` trust domain, `kid` FILE_KID; absent on workerd (no file sources). */
   file?: JsonWebKey;
 }

@@ -6,7 +6,7 @@
  * here whose private key the tests get to issue client certificates with; the fixture serves an OAuth authorization
  * server whose signing key is generated here (and a second one, /as2, whose private key the fixture signs its RFC 9701
  * answers with), and the gateway gets its client secret there in AS_SECRET_ENV), waits
- * for /healthz, provides both URLs (and those keys) to the tests, and stops both in teardown (also when startup fails).
+ * for /healthz (and a federated grant issuer's key, inline in the config, whose private half the tests sign grants with), provides both URLs (and those keys) to the tests, and stops both in teardown (also when startup fails).
  */
 import type { TestProject } from 'vitest/node';
 import type { ConformanceTarget } from './context.ts';
@@ -18,7 +18,7 @@ import { deadPort, RUNTIMES, startGateway, type Runtime } from './runtimes.ts';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const runtime = runtimeOf(project);
-  const [issuer, other, file, x509Root, as, as2] = await Promise.all([signingKey(), signingKey(), signingKey(), rootCa(), signingKey(), signingKey()]);
+  const [issuer, other, file, x509Root, as, as2, federation] = await Promise.all([signingKey(), signingKey(), signingKey(), rootCa(), signingKey(), signingKey(), signingKey()]);
   // The fixture authorization server's client secret for the gateway (OAuth introspection), fresh per run.
   const clientSecret = Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64url');
   // The gateway's own identity, as an Identity Server of the conformance trust domain would issue it.
@@ -29,13 +29,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const files: Record<string, string> = withKeyFile ? { [KEY_FILE]: JSON.stringify({ keys: [{ ...file.publicJwk, kid: FILE_KID }] }) } : {};
   let gateway;
   try {
-    const config = conformanceConfig(fixture.url, await deadPort(), { issuer: issuer.publicJwk, other: other.publicJwk, x509Root: x509Root.pem }, withKeyFile);
+    const config = conformanceConfig(fixture.url, await deadPort(), { issuer: issuer.publicJwk, other: other.publicJwk, x509Root: x509Root.pem, federation: federation.publicJwk }, withKeyFile);
     gateway = await startGateway(runtime, config, { files, env: { [IDENTITY_ENV]: JSON.stringify({ wit: identity.wit, key: identity.key }), [AS_SECRET_ENV]: clientSecret } });
   } catch (error) {
     await fixture.close();
     throw error;
   }
-  const wimse: ConformanceTarget['wimse'] = { issuer: issuer.privateJwk, other: other.privateJwk };
+  const wimse: ConformanceTarget['wimse'] = { issuer: issuer.privateJwk, other: other.privateJwk, federation: federation.privateJwk };
   if (withKeyFile) wimse.file = file.privateJwk;
   const mtls: ConformanceTarget['mtls'] = { rootPrivateJwk: x509Root.privateJwk, rootPem: x509Root.pem };
   const target: ConformanceTarget = { runtime, gatewayUrl: gateway.url, fixtureUrl: fixture.url, wimse, gatewayWit: identity.wit, mtls, oauth: { asKey: as.privateJwk, clientSecret } };
