@@ -49,6 +49,7 @@
  */
 import { base64url, calculateJwkThumbprint, createLocalJWKSet, decodeJwt, decodeProtectedHeader, EmbeddedJWK, exportJWK, generateKeyPair, jwtVerify, SignJWT, type JSONWebKeySet, type JWK } from 'jose';
 import { readBounded } from '../../src/read-bounded.ts';
+import { ACCESS_TOKEN_TYPE, JWT_BEARER_GRANT, JWT_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from '../../src/oauth-uris.ts';
 
 export const DEV_AS_PATH = '/as';
 /** RFC 8414 §3.1: the well-known segment inserted before the issuer's path. */
@@ -85,10 +86,6 @@ export const DEV_CLIENTS: Readonly<Record<string, DevClient>> = {
   'portcullis-egress': { secret: 'portcullis-egress-secret', scopes: [], tokens: 'none', introspect: false, chaining: true },
 };
 
-export const GRANT_TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
-export const GRANT_JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
-export const TOKEN_TYPE_ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
-export const TOKEN_TYPE_JWT = 'urn:ietf:params:oauth:token-type:jwt';
 /** Lifetime of a JWT authorization grant (chaining §2.3 example: 60 s; short-lived against replay, §5). */
 export const DEV_GRANT_TTL_SECONDS = 60;
 /** Assertions accepted for the jwt-bearer grant. */
@@ -302,7 +299,7 @@ export function createDevAuthorizationServer({ issuer, now = Date.now, peers = [
     jwks_uri: jwksUri,
     introspection_endpoint: introspectionEndpoint,
     response_types_supported: [],
-    grant_types_supported: ['client_credentials', ...(peers.length > 0 ? [GRANT_TOKEN_EXCHANGE] : []), ...(Object.keys(trust).length > 0 ? [GRANT_JWT_BEARER] : [])],
+    grant_types_supported: ['client_credentials', ...(peers.length > 0 ? [TOKEN_EXCHANGE_GRANT] : []), ...(Object.keys(trust).length > 0 ? [JWT_BEARER_GRANT] : [])],
     token_endpoint_auth_methods_supported: AUTH_METHODS,
     introspection_endpoint_auth_methods_supported: AUTH_METHODS,
     introspection_signing_alg_values_supported: ['ES256'],
@@ -420,14 +417,14 @@ export function createDevAuthorizationServer({ issuer, now = Date.now, peers = [
     const params = await readForm(request, ['resource', 'audience']);
     const grantType = single(params, 'grant_type');
     // jwt-bearer: client authentication is optional (RFC 7523 §3.1); every other grant requires it.
-    if (grantType === GRANT_JWT_BEARER && request.headers.get('authorization') === null && !params.has('client_id') && !params.has('client_secret')) return jwtBearer(request, params, undefined);
+    if (grantType === JWT_BEARER_GRANT && request.headers.get('authorization') === null && !params.has('client_id') && !params.has('client_secret')) return jwtBearer(request, params, undefined);
     const [clientId, client] = await authenticateClient(request, params);
     if (grantType === undefined) throw new OAuthError(400, 'invalid_request', 'grant_type is required');
-    if (grantType === GRANT_TOKEN_EXCHANGE && peers.length > 0) {
+    if (grantType === TOKEN_EXCHANGE_GRANT && peers.length > 0) {
       if (!client.chaining) throw new OAuthError(400, 'unauthorized_client', 'this client may not exchange tokens');
       return tokenExchange(clientId, params);
     }
-    if (grantType === GRANT_JWT_BEARER && Object.keys(trust).length > 0) {
+    if (grantType === JWT_BEARER_GRANT && Object.keys(trust).length > 0) {
       if (!client.chaining) throw new OAuthError(400, 'unauthorized_client', 'this client may not use the jwt-bearer grant');
       return jwtBearer(request, params, clientId);
     }
@@ -444,10 +441,10 @@ export function createDevAuthorizationServer({ issuer, now = Date.now, peers = [
     const subjectToken = single(params, 'subject_token');
     const subjectType = single(params, 'subject_token_type');
     if (subjectToken === undefined || subjectType === undefined) throw new OAuthError(400, 'invalid_request', 'subject_token and subject_token_type are required');
-    if (subjectType !== TOKEN_TYPE_ACCESS_TOKEN) throw new OAuthError(400, 'invalid_request', `subject_token_type must be ${TOKEN_TYPE_ACCESS_TOKEN}`);
+    if (subjectType !== ACCESS_TOKEN_TYPE) throw new OAuthError(400, 'invalid_request', `subject_token_type must be ${ACCESS_TOKEN_TYPE}`);
     if (params.has('actor_token') || params.has('actor_token_type')) throw new OAuthError(400, 'invalid_request', 'actor tokens are not supported');
     const requestedType = single(params, 'requested_token_type');
-    if (requestedType !== undefined && requestedType !== TOKEN_TYPE_JWT) throw new OAuthError(400, 'invalid_request', `requested_token_type must be ${TOKEN_TYPE_JWT}`);
+    if (requestedType !== undefined && requestedType !== JWT_TOKEN_TYPE) throw new OAuthError(400, 'invalid_request', `requested_token_type must be ${JWT_TOKEN_TYPE}`);
     const targets = [...(params.get('resource') ?? []), ...(params.get('audience') ?? [])];
     if (targets.length !== 1) throw new OAuthError(400, 'invalid_target', 'exactly one resource or audience (the peer authorization server) is required');
     const aud = targets[0]!;
@@ -468,7 +465,7 @@ export function createDevAuthorizationServer({ issuer, now = Date.now, peers = [
       .setExpirationTime(iat + DEV_GRANT_TTL_SECONDS)
       .setJti(randomToken(16))
       .sign(privateKey);
-    return json({ access_token: grant, issued_token_type: TOKEN_TYPE_JWT, token_type: 'N_A', expires_in: DEV_GRANT_TTL_SECONDS, scope });
+    return json({ access_token: grant, issued_token_type: JWT_TOKEN_TYPE, token_type: 'N_A', expires_in: DEV_GRANT_TTL_SECONDS, scope });
   }
 
   /** A trusted issuer's key set: fetched (bounded) and kept TRUST_KEYS_TTL_MS; `refresh` refetches a set older than TRUST_KEYS_REFETCH_MS. */

@@ -35,15 +35,12 @@ import { fail, ok, type Result } from '../result.ts';
 import { ExpiringMap } from '../state/memory.ts';
 import type { Cache } from '../state/ports.ts';
 import { basicAuthorization } from './introspect.ts';
+import { ACCESS_TOKEN_TYPE, JWT_BEARER_GRANT, JWT_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from '../oauth-uris.ts';
 
 export type EgressErrorCode = 'ERR_EGRESS_UNAVAILABLE' | 'ERR_EGRESS_EXCHANGE_FAILED' | 'ERR_EGRESS_EXCHANGE_REFUSED' | 'ERR_EGRESS_GRANT_FAILED' | 'ERR_EGRESS_GRANT_REFUSED';
 export type EgressConfig = NonNullable<RouteConfig['egress']>;
 
 
-const GRANT_TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
-const GRANT_JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
-const TOKEN_TYPE_ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
-const TOKEN_TYPE_JWT = 'urn:ietf:params:oauth:token-type:jwt';
 /** Bumped when what a cached entry means changes. */
 const CACHE_RULES = 'egress-1';
 
@@ -133,10 +130,10 @@ export function egressClient(deps: EgressDeps): Egress {
 
     // Chaining §2.3: the caller's token for a JWT authorization grant addressed to the foreign server.
     const exchangeForm = new URLSearchParams({
-      grant_type: GRANT_TOKEN_EXCHANGE,
+      grant_type: TOKEN_EXCHANGE_GRANT,
       subject_token: callerToken,
-      subject_token_type: TOKEN_TYPE_ACCESS_TOKEN,
-      requested_token_type: TOKEN_TYPE_JWT,
+      subject_token_type: ACCESS_TOKEN_TYPE,
+      requested_token_type: JWT_TOKEN_TYPE,
       resource: foreign.issuer,
     });
     if (scope) exchangeForm.set('scope', scope);
@@ -145,10 +142,10 @@ export function egressClient(deps: EgressDeps): Egress {
     const grant = exchanged.body.access_token;
     if (typeof grant !== 'string' || grant.length > MAX_ACCESS_TOKEN_BYTES || grant.split('.').length !== 3) return fail('ERR_EGRESS_EXCHANGE_FAILED', 'home token endpoint answered without a JWT grant in access_token');
     const issuedType = exchanged.body.issued_token_type;
-    if (issuedType !== undefined && issuedType !== TOKEN_TYPE_JWT) return fail('ERR_EGRESS_EXCHANGE_FAILED', `home token endpoint issued ${printable(issuedType)}, not a JWT`);
+    if (issuedType !== undefined && issuedType !== JWT_TOKEN_TYPE) return fail('ERR_EGRESS_EXCHANGE_FAILED', `home token endpoint issued ${printable(issuedType)}, not a JWT`);
 
     // Chaining §2.4 / RFC 7523 §2.1: the grant for an access token of the foreign trust domain.
-    const grantForm = new URLSearchParams({ grant_type: GRANT_JWT_BEARER, assertion: grant, resource: config.resource ?? defaultResource(route) });
+    const grantForm = new URLSearchParams({ grant_type: JWT_BEARER_GRANT, assertion: grant, resource: config.resource ?? defaultResource(route) });
     if (scope) grantForm.set('scope', scope);
     const granted = await post(fetchImpl, foreign.tokenEndpoint, foreignAuth, grantForm, 'foreign');
     if (!granted.ok) return fail(granted.refused ? 'ERR_EGRESS_GRANT_REFUSED' : 'ERR_EGRESS_GRANT_FAILED', granted.detail);

@@ -40,14 +40,11 @@ import type { Background } from '../trust/key-source.ts';
 import type { KeyFetch } from '../trust/key-source-load.ts';
 import { post, printable } from './egress.ts';
 import { basicAuthorization } from './introspect.ts';
+import { ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT, TXN_TOKEN_TYPE } from '../oauth-uris.ts';
 
 export type TxnExternalErrorCode = 'ERR_TXN_TTS_REFUSED' | 'ERR_TXN_TTS_FAILED' | 'ERR_TXN_TTS_RESPONSE_INVALID';
 export type TxnExternalConfig = NonNullable<NonNullable<GatewayConfig['transactionTokens']>['external']>;
 
-const GRANT_TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
-const TOKEN_TYPE_TXN = 'urn:ietf:params:oauth:token-type:txn_token';
-const TOKEN_TYPE_ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
-const TOKEN_TYPE_JWT = 'urn:ietf:params:oauth:token-type:jwt';
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 export interface TxnExternalDeps {
@@ -89,15 +86,15 @@ export function txnExternal(deps: TxnExternalDeps): TxnExternal {
 
   return {
     async token({ claims, principal, accessToken, headers, background }) {
-      const subject = accessToken !== undefined ? { token: accessToken, type: TOKEN_TYPE_ACCESS_TOKEN } : await presentedJwt(headers, principal);
+      const subject = accessToken !== undefined ? { token: accessToken, type: ACCESS_TOKEN_TYPE } : await presentedJwt(headers, principal);
       // Config validation keeps X509-SVID callers off these routes; anything else that has no token lands here.
       if (!subject) return fail('ERR_TXN_TOKEN_UNAVAILABLE', `no token of the caller (${principal.credential}) to send the transaction token service as subject_token`);
       const secret = deps.readEnv?.(config.clientSecretEnv);
       if (!secret) return fail('ERR_TXN_TTS_FAILED', `the client secret variable ${config.clientSecretEnv} is not set`);
 
       const form = new URLSearchParams({
-        grant_type: GRANT_TOKEN_EXCHANGE,
-        requested_token_type: TOKEN_TYPE_TXN,
+        grant_type: TOKEN_EXCHANGE_GRANT,
+        requested_token_type: TXN_TOKEN_TYPE,
         audience: trustDomain,
         scope: claims.scope,
         subject_token: subject.token,
@@ -110,7 +107,7 @@ export function txnExternal(deps: TxnExternalDeps): TxnExternal {
 
       const body = answered.body;
       const invalid = (detail: string) => fail('ERR_TXN_TTS_RESPONSE_INVALID', `${which} ${detail}`);
-      if (body.issued_token_type !== TOKEN_TYPE_TXN) return invalid(`issued ${printable(body.issued_token_type)}, not a txn_token`);
+      if (body.issued_token_type !== TXN_TOKEN_TYPE) return invalid(`issued ${printable(body.issued_token_type)}, not a txn_token`);
       if (body.token_type !== 'N_A') return invalid(`answered token_type ${printable(body.token_type)}, not "N_A"`);
       if (body.refresh_token !== undefined) return invalid('answered a refresh_token (the Txn-Token Response MUST NOT include one)');
       const token = body.access_token;
@@ -134,5 +131,5 @@ async function presentedJwt(headers: Headers, principal: Principal): Promise<{ t
   if (principal.credential === 'wit+wpt' || principal.credential === 'wit+http-sig') value = headers.get('workload-identity-token') ?? undefined;
   else if (principal.credential === 'jwt-svid') value = /^\s*bearer +([\x21-\x7e]+)\s*$/i.exec(headers.get('authorization') ?? '')?.[1];
   if (value === undefined || !COMPACT_JWS.test(value)) return undefined;
-  return (await sha256b64url(value)) === principal.tokenHash ? { token: value, type: TOKEN_TYPE_JWT } : undefined;
+  return (await sha256b64url(value)) === principal.tokenHash ? { token: value, type: JWT_TOKEN_TYPE } : undefined;
 }

@@ -60,14 +60,9 @@ import { MAX_TTS_CONTEXT_CHARS, MAX_TTS_CONTEXT_DEPTH, MAX_TXN_REPLACEMENTS } fr
 import type { TxnTokenClaims } from '../mint/txn-token.ts';
 import { fail, ok, type Result } from '../result.ts';
 
-export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
-export const TXN_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:txn_token';
-export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
-export const REFRESH_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:refresh_token';
-/** RFC 8693 §3: a JWT; here, a JWT authorization grant of a federated issuer (identity-chaining §2.3 issues it so). */
-export const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
-/** RFC 7523 §2.1. */
-export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+import { ACCESS_TOKEN_TYPE, JWT_BEARER_GRANT, JWT_TOKEN_TYPE, REFRESH_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT, TXN_TOKEN_TYPE } from '../oauth-uris.ts';
+
+export { ACCESS_TOKEN_TYPE, JWT_BEARER_GRANT, JWT_TOKEN_TYPE, REFRESH_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT, TXN_TOKEN_TYPE };
 
 /** RFC 6749 §5.2 error codes used here, plus RFC 8693 §2.2.2 invalid_target and `temporarily_unavailable` for 503. */
 export type OAuthTokenError = 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client' | 'unsupported_grant_type' | 'invalid_scope' | 'invalid_target' | 'temporarily_unavailable';

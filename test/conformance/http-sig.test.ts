@@ -23,6 +23,7 @@ import { mintWit, mintWpt } from '../wimse.ts';
 import { expectJsonRpcError, expectProblem, record, recorded, requestId, send } from './client.ts';
 import { ISSUER, ISSUER_KID, PUBLIC_URL, SHORT_SIG_LIFETIME, SMALL_BODY_BYTES, TRUST_DOMAIN } from './config.ts';
 import { target } from './context.ts';
+import { importTestKey } from './keys.ts';
 
 const SUB = `${TRUST_DOMAIN}/ns/conformance/sa/signer`;
 let witToken: string;
@@ -30,9 +31,7 @@ let signer: WimseSigner;
 let workload: TestKey;
 
 beforeAll(async () => {
-  const jwk = target().wimse.issuer;
-  const privateKey = await crypto.subtle.importKey('jwk', jwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
-  const issuer: TestKey = { alg: 'ES256', privateKey, publicJwk: { kty: jwk.kty!, crv: jwk.crv!, x: jwk.x!, y: jwk.y! } };
+  const issuer = await importTestKey(target().wimse.issuer);
   workload = await generateKey('ES256');
   witToken = await mintWit({ sub: SUB, iss: ISSUER, kid: ISSUER_KID, workload, issuer });
   signer = await createWimseSigner(witToken, { ...(await exportJWK(workload.privateKey)), alg: 'ES256' });

@@ -25,6 +25,7 @@ import {
   PUBLIC_URL,
 } from './config.ts';
 import { target } from './context.ts';
+import { importTestKey } from './keys.ts';
 import { delay, startExpectingRefusal } from './runtimes.ts';
 
 let workload: TestKey;
@@ -181,8 +182,7 @@ describe(`keySource.file (${target().runtime})`, () => {
     it('reads the key set from a file beside the config file', async () => {
       const jwk = target().wimse.file;
       expect(jwk, 'the global setup wrote the key file').toBeDefined();
-      const privateKey = await crypto.subtle.importKey('jwk', jwk!, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
-      const issuer: TestKey = { alg: 'ES256', privateKey, publicJwk: { kty: jwk!.kty!, crv: jwk!.crv!, x: jwk!.x!, y: jwk!.y! } };
+      const issuer = await importTestKey(jwk!);
       await expectAccepted('/keys-file', await wit(KEYS_FILE_TRUST_DOMAIN, issuer, FILE_KID));
       await expectKeyNotFound('/keys-file', await wit(KEYS_FILE_TRUST_DOMAIN, issuer, 'not-in-the-file'));
     });

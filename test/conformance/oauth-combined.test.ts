@@ -10,7 +10,7 @@
  *     credential without a token: 401 ERR_CREDENTIALS_MISSING (Bearer and DPoP challenges).
  * Every refusal asserts its status, its code and the WWW-Authenticate field (or its absence).
  */
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sha256b64url } from '../../src/crypto/digest.ts';
 import { createWimseSigner, type WimseSigner } from '../../src/mint/wimse-signature.ts';
@@ -19,6 +19,7 @@ import { mintWit, mintWpt } from '../wimse.ts';
 import { expectProblem, record, recorded, requestId, send, type RawResponse } from './client.ts';
 import { AS_KID, AS_PATH, COMBINED_PATH, ISSUER, ISSUER_KID, PUBLIC_URL, TRUST_DOMAIN } from './config.ts';
 import { target } from './context.ts';
+import { fixtureAsKey, importTestKey } from './keys.ts';
 
 const SUB = `${TRUST_DOMAIN}/ns/conformance/sa/agent-for-user`;
 const AUD = `${PUBLIC_URL}${COMBINED_PATH}`;
@@ -37,10 +38,8 @@ let witToken: string;
 let signer: WimseSigner;
 
 beforeAll(async () => {
-  asKey = (await importJWK({ ...target().oauth.asKey, alg: 'ES256' } as JWK, 'ES256')) as CryptoKey;
-  const jwk = target().wimse.issuer;
-  const privateKey = await crypto.subtle.importKey('jwk', jwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
-  const issuer: TestKey = { alg: 'ES256', privateKey, publicJwk: { kty: jwk.kty!, crv: jwk.crv!, x: jwk.x!, y: jwk.y! } };
+  asKey = await fixtureAsKey();
+  const issuer = await importTestKey(target().wimse.issuer);
   workload = await generateKey('ES256');
   witToken = await mintWit({ sub: SUB, iss: ISSUER, kid: ISSUER_KID, workload, issuer });
   signer = await createWimseSigner(witToken, { ...(await exportJWK(workload.privateKey)), alg: 'ES256' });

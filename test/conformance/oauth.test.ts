@@ -14,13 +14,14 @@
  *     sessions bound to the user that opened them.
  * Every refusal asserts its status, its code and the WWW-Authenticate parameters.
  */
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sha256b64url } from '../../src/crypto/digest.ts';
 import { DEFAULT_DPOP_ALGORITHMS } from '../../src/verify/dpop.ts';
 import { expectJsonRpcError, expectProblem, json, record, recorded, requestId, send, type RawResponse } from './client.ts';
 import { AS2_CLIENT_ID, AS2_PATH, AS_CLIENT_ID, AS_DEAD_PATH, AS_DOWN_PATH, AS_KID, AS_PATH, AS_WRONG_PATH, ES256_ONLY, OAUTH_MAX_AGE, PUBLIC_URL } from './config.ts';
 import { target } from './context.ts';
+import { fixtureAsKey } from './keys.ts';
 import type { IntrospectionRecord } from './fixture.ts';
 
 const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
@@ -38,7 +39,7 @@ let issuer: string;
 
 beforeAll(async () => {
   issuer = `${target().fixtureUrl}${AS_PATH}`;
-  asKey = (await importJWK({ ...target().oauth.asKey, alg: 'ES256' } as JWK, 'ES256')) as CryptoKey;
+  asKey = await fixtureAsKey();
   intruderKey = (await generateKeyPair('ES256')).privateKey;
 });
 

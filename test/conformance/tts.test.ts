@@ -5,7 +5,7 @@
  * publishes at /.well-known/jwks.json; then each refusal: its status and RFC 6749 §5.2 `error`, and no credential or
  * other input echoed on the wire (the suite's gateway audits to sink "none").
  */
-import { importJWK, SignJWT, type JWK } from 'jose';
+import { SignJWT, type JWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { verifyTxnToken, type VerifiedTxnToken } from '../../src/verify/txn-token.ts';
 import { generateKey, type TestKey } from '../unit/verify/mint.ts';
@@ -13,10 +13,9 @@ import { leakedPieces, mintWit, mintWpt } from '../wimse.ts';
 import { json, send, type RawResponse } from './client.ts';
 import { AS_KID, AS_PATH, ISSUER, ISSUER_KID, PUBLIC_URL, TRUST_DOMAIN, TTS_PATH, TTS_REQUESTER, TTS_SUBJECT_AUDIENCE, TXN_LIFETIME, TXN_TRUST_DOMAIN } from './config.ts';
 import { target } from './context.ts';
+import { fixtureAsKey, importTestKey } from './keys.ts';
+import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT, TXN_TOKEN_TYPE } from '../../src/oauth-uris.ts';
 
-const ACCESS = 'urn:ietf:params:oauth:token-type:access_token';
-const TXN = 'urn:ietf:params:oauth:token-type:txn_token';
-const GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const NOT_LISTED = `${TRUST_DOMAIN}/ns/conformance/sa/not-a-requester`;
 const USER = 'user-tts';
 
@@ -28,10 +27,9 @@ const secrets: string[] = [];
 const nowS = () => Math.floor(Date.now() / 1000);
 
 beforeAll(async () => {
-  const jwk = target().wimse.issuer;
-  issuer = { alg: 'ES256', privateKey: await crypto.subtle.importKey('jwk', jwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']), publicJwk: { kty: jwk.kty!, crv: jwk.crv!, x: jwk.x!, y: jwk.y! } };
+  issuer = await importTestKey(target().wimse.issuer);
   workload = await generateKey('ES256');
-  asKey = (await importJWK({ ...target().oauth.asKey, alg: 'ES256' } as JWK, 'ES256')) as CryptoKey;
+  asKey = await fixtureAsKey();
 });
 
 /** A WIT for `sub` and a WPT for PUBLIC_URL + TTS_PATH (the service's default audience). */
@@ -51,7 +49,7 @@ async function accessToken(claims: Record<string, unknown> = {}): Promise<string
 
 /** POSTs a Txn-Token Request (the token-exchange defaults, overridden by `params`; `undefined` drops one). */
 async function exchange(creds: Record<string, string>, params: Record<string, string | undefined>): Promise<RawResponse> {
-  const all: Record<string, string | undefined> = { grant_type: GRANT, requested_token_type: TXN, audience: TXN_TRUST_DOMAIN, ...params };
+  const all: Record<string, string | undefined> = { grant_type: TOKEN_EXCHANGE_GRANT, requested_token_type: TXN_TOKEN_TYPE, audience: TXN_TRUST_DOMAIN, ...params };
   const body = new URLSearchParams(Object.entries(all).filter((e): e is [string, string] => e[1] !== undefined)).toString();
   return send(TTS_PATH, { method: 'POST', headers: { ...creds, 'content-type': 'application/x-www-form-urlencoded' }, body });
 }
@@ -72,7 +70,7 @@ function issued(response: RawResponse): string {
   expect(response.headers['cache-control']).toBe('no-store');
   const body = json(response.body) as Record<string, unknown>;
   expect(Object.keys(body).sort()).toEqual(['access_token', 'expires_in', 'issued_token_type', 'token_type']);
-  expect(body).toMatchObject({ issued_token_type: TXN, token_type: 'N_A' });
+  expect(body).toMatchObject({ issued_token_type: TXN_TOKEN_TYPE, token_type: 'N_A' });
   expect(body.expires_in).toBeTypeOf('number');
   expect(body.refresh_token).toBeUndefined();
   expect(body.access_token).toBeTypeOf('string');
@@ -97,7 +95,7 @@ describe(`Transaction Token Service (${target().runtime})`, () => {
   let first: { token: string; claims: VerifiedTxnToken } | undefined;
 
   it('a listed requester exchanges an access token for a Txn-Token', async () => {
-    const response = await exchange(await credentials(), { scope: 'trade.read', subject_token: await accessToken(), subject_token_type: ACCESS });
+    const response = await exchange(await credentials(), { scope: 'trade.read', subject_token: await accessToken(), subject_token_type: ACCESS_TOKEN_TYPE });
     const token = issued(response);
     expect(json(response.body).expires_in).toBe(TXN_LIFETIME);
     const claims = await verified(token);
@@ -109,46 +107,46 @@ describe(`Transaction Token Service (${target().runtime})`, () => {
 
   it('replacement with a narrower scope keeps txn and sub', async () => {
     expect(first, 'the first exchange succeeded').toBeDefined();
-    const narrower = await exchange(await credentials(), { scope: 'trade.read', subject_token: first!.token, subject_token_type: TXN });
+    const narrower = await exchange(await credentials(), { scope: 'trade.read', subject_token: first!.token, subject_token_type: TXN_TOKEN_TYPE });
     const claims = await verified(issued(narrower));
     expect(claims).toMatchObject({ txn: first!.claims.txn, sub: USER, reqWl: TTS_REQUESTER, scope: ['trade.read'], aud: [TXN_TRUST_DOMAIN] });
     expect(claims.exp).toBeLessThanOrEqual(first!.claims.exp);
     // Wider than the Txn-Token being replaced: refused.
-    refused(await exchange(await credentials(), { scope: 'trade.read trade.write', subject_token: first!.token, subject_token_type: TXN }), 400, 'invalid_scope');
+    refused(await exchange(await credentials(), { scope: 'trade.read trade.write', subject_token: first!.token, subject_token_type: TXN_TOKEN_TYPE }), 400, 'invalid_scope');
   });
 
   it('no client credentials: 401 invalid_client with a WWW-Authenticate challenge', async () => {
     const subject = await accessToken();
-    const response = await exchange({}, { scope: 'trade.read', subject_token: subject, subject_token_type: ACCESS });
+    const response = await exchange({}, { scope: 'trade.read', subject_token: subject, subject_token_type: ACCESS_TOKEN_TYPE });
     refused(response, 401, 'invalid_client');
     expect(response.headers['www-authenticate']).toMatch(/WPT/);
   });
 
   it('a requester not in service.requesters: 400 unauthorized_client', async () => {
-    refused(await exchange(await credentials(NOT_LISTED), { scope: 'trade.read', subject_token: await accessToken(), subject_token_type: ACCESS }), 400, 'unauthorized_client', [NOT_LISTED]);
+    refused(await exchange(await credentials(NOT_LISTED), { scope: 'trade.read', subject_token: await accessToken(), subject_token_type: ACCESS_TOKEN_TYPE }), 400, 'unauthorized_client', [NOT_LISTED]);
   });
 
   it('a scope wider than the subject token\'s: 400 invalid_scope', async () => {
-    refused(await exchange(await credentials(), { scope: 'trade.read trade.admin', subject_token: await accessToken(), subject_token_type: ACCESS }), 400, 'invalid_scope', ['trade.admin']);
+    refused(await exchange(await credentials(), { scope: 'trade.read trade.admin', subject_token: await accessToken(), subject_token_type: ACCESS_TOKEN_TYPE }), 400, 'invalid_scope', ['trade.admin']);
   });
 
   it('an audience other than the trust domain: 400 invalid_target', async () => {
     const other = 'other.audience.conformance.test';
-    refused(await exchange(await credentials(), { audience: other, scope: 'trade.read', subject_token: await accessToken(), subject_token_type: ACCESS }), 400, 'invalid_target', [other]);
+    refused(await exchange(await credentials(), { audience: other, scope: 'trade.read', subject_token: await accessToken(), subject_token_type: ACCESS_TOKEN_TYPE }), 400, 'invalid_target', [other]);
   });
 
   it('a grant_type other than token-exchange: 400 unsupported_grant_type', async () => {
-    refused(await exchange(await credentials(), { grant_type: 'client_credentials', scope: 'trade.read', subject_token: await accessToken(), subject_token_type: ACCESS }), 400, 'unsupported_grant_type', ['client_credentials']);
+    refused(await exchange(await credentials(), { grant_type: 'client_credentials', scope: 'trade.read', subject_token: await accessToken(), subject_token_type: ACCESS_TOKEN_TYPE }), 400, 'unsupported_grant_type', ['client_credentials']);
   });
 
   it('an expired subject token: 400 invalid_grant', async () => {
     const expired = await accessToken({ iat: nowS() - 1200, exp: nowS() - 600 });
-    refused(await exchange(await credentials(), { scope: 'trade.read', subject_token: expired, subject_token_type: ACCESS }), 400, 'invalid_grant');
+    refused(await exchange(await credentials(), { scope: 'trade.read', subject_token: expired, subject_token_type: ACCESS_TOKEN_TYPE }), 400, 'invalid_grant');
   });
 
   it('a subject access token issued for another resource: 400 invalid_grant', async () => {
     const elsewhere = await accessToken({ aud: 'https://elsewhere.conformance.test' });
-    refused(await exchange(await credentials(), { scope: 'trade.read', subject_token: elsewhere, subject_token_type: ACCESS }), 400, 'invalid_grant', ['elsewhere.conformance.test']);
+    refused(await exchange(await credentials(), { scope: 'trade.read', subject_token: elsewhere, subject_token_type: ACCESS_TOKEN_TYPE }), 400, 'invalid_grant', ['elsewhere.conformance.test']);
   });
 
   it('GET: 405 with Allow: POST', async () => {

@@ -1,12 +1,12 @@
 /**
  * Conformance: Txn-Token chaining across domains and gateways, over HTTP on every runtime.
- * - Federation (transactionTokens.service.federation; src/txn/federation.ts): FEDERATION_ISSUER's RFC 7523 JWT
+ * - Federation (transactionTokens.service.federation; src/txn/federation.ts): FEDERATION_ISSUER's RFC 7523 JWT_TOKEN_TYPE
  *   authorization grants, signed here with the key the global setup generated, become Txn-Tokens at the TTS with no
  *   client credentials; single use; refusals as RFC 6749 §5.2 errors.
  * - Peer gateways (route txnToken.peers; src/gateway/txn-peer.ts): TXN_PEER's own Txn-Token, verified with the JWK Set
  *   published on the fixture, is replaced for the upstream (txn and sub kept, req_wl the peer, rctx.req_wl_chain); a
  *   forged one is refused before the upstream.
- * - Secondary credentials (service.relyingParties): TTS_REQUESTER exchanges its WIT for a JWT aimed at RELYING_PARTY,
+ * - Secondary credentials (service.relyingParties): TTS_REQUESTER exchanges its WIT for a JWT_TOKEN_TYPE aimed at RELYING_PARTY,
  *   verified with jose against the gateway's JWK Set.
  */
 import { createRemoteJWKSet, jwtVerify, type JWK } from 'jose';
@@ -22,11 +22,9 @@ import {
   TRUST_DOMAIN, TTS_PATH, TTS_REQUESTER, TXN_LIFETIME, TXN_PEER, TXN_PEER_PATH, TXN_TRUST_DOMAIN,
 } from './config.ts';
 import { target } from './context.ts';
+import { importTestKey } from './keys.ts';
+import { JWT_BEARER_GRANT, JWT_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT, TXN_TOKEN_TYPE } from '../../src/oauth-uris.ts';
 
-const TXN = 'urn:ietf:params:oauth:token-type:txn_token';
-const JWT = 'urn:ietf:params:oauth:token-type:jwt';
-const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
-const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const PEER_KID = 'peer-1';
 
 let issuer: TestKey;
@@ -38,13 +36,9 @@ let stranger: TestKey;
 const secrets: string[] = [];
 const nowS = () => Math.floor(Date.now() / 1000);
 
-async function importEs256(jwk: JsonWebKey): Promise<TestKey> {
-  return { alg: 'ES256', privateKey: await crypto.subtle.importKey('jwk', jwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']), publicJwk: { kty: jwk.kty!, crv: jwk.crv!, x: jwk.x!, y: jwk.y! } };
-}
-
 beforeAll(async () => {
-  issuer = await importEs256(target().wimse.issuer);
-  federation = await importEs256(target().wimse.federation);
+  issuer = await importTestKey(target().wimse.issuer);
+  federation = await importTestKey(target().wimse.federation);
   [workload, peerKey, stranger] = await Promise.all([generateKey('ES256'), generateKey('ES256'), generateKey('ES256')]);
   // The peer gateway's Txn-Token key, published where the route's peers[].jwksUrl points.
   const published = await fetch(`${target().fixtureUrl}/__fixture/key-sets/${KEY_SET_PEER}`, {
@@ -100,19 +94,19 @@ function refused(response: RawResponse, status: number, error: string): void {
 }
 
 describe(`Txn-Token chaining (${target().runtime})`, () => {
-  describe('federated JWT authorization grants at the TTS', () => {
+  describe('federated JWT_TOKEN_TYPE authorization grants at the TTS', () => {
     async function grant(claims: Record<string, unknown> = {}, key = federation): Promise<string> {
       const payload = { iss: FEDERATION_ISSUER, sub: 'johndoe', aud: FEDERATION_AUDIENCE, client_id: 'fed-client', scope: 'orders.read orders.write', iat: nowS() - 1, exp: nowS() + 60, jti: crypto.randomUUID(), ...claims };
       const token = await sign({ alg: 'ES256', kid: FEDERATION_KID }, payload, key);
       secrets.push(token);
       return token;
     }
-    const bearer = (assertion: string, scope = 'orders.read') => post({ grant_type: JWT_BEARER, assertion, scope });
+    const bearer = (assertion: string, scope = 'orders.read') => post({ grant_type: JWT_BEARER_GRANT, assertion, scope });
 
     it('a grant without client credentials: 200 Txn-Token with the transcribed sub and the scope; the same grant again: invalid_grant', async () => {
       const g = await grant();
       const body = issued(await bearer(g));
-      expect(body).toMatchObject({ issued_token_type: TXN, token_type: 'N_A', expires_in: TXN_LIFETIME });
+      expect(body).toMatchObject({ issued_token_type: TXN_TOKEN_TYPE, token_type: 'N_A', expires_in: TXN_LIFETIME });
       const claims = await verified(body.access_token as string);
       expect(claims).toMatchObject({ aud: [TXN_TRUST_DOMAIN], sub: `${FEDERATION_PREFIX}johndoe`, scope: ['orders.read'], reqWl: 'fed-client' });
       expect(claims.rctx).toMatchObject({ authn: 'jwt-bearer', grant_iss: FEDERATION_ISSUER });
@@ -178,17 +172,17 @@ describe(`Txn-Token chaining (${target().runtime})`, () => {
 
   describe('secondary credentials (service.relyingParties)', () => {
     const exchange = (headers: Record<string, string>, wit: string, audience: string) =>
-      post({ grant_type: TOKEN_EXCHANGE, requested_token_type: JWT, audience, subject_token: wit, subject_token_type: JWT }, headers);
+      post({ grant_type: TOKEN_EXCHANGE_GRANT, requested_token_type: JWT_TOKEN_TYPE, audience, subject_token: wit, subject_token_type: JWT_TOKEN_TYPE }, headers);
 
-    it('a listed requester exchanges its WIT for a JWT the relying party verifies with the gateway JWK Set', async () => {
+    it('a listed requester exchanges its WIT for a JWT_TOKEN_TYPE the relying party verifies with the gateway JWK Set', async () => {
       const { wit, headers } = await credentials(TTS_REQUESTER, TTS_PATH);
       const body = issued(await exchange(headers, wit, RELYING_PARTY));
-      expect(body).toMatchObject({ issued_token_type: JWT, token_type: 'N_A' });
+      expect(body).toMatchObject({ issued_token_type: JWT_TOKEN_TYPE, token_type: 'N_A' });
       const jwks = createRemoteJWKSet(new URL(`${target().gatewayUrl}/.well-known/jwks.json`));
       const { payload, protectedHeader } = await jwtVerify(body.access_token as string, jwks, {
-        issuer: new URL(PUBLIC_URL).origin, audience: RELYING_PARTY, typ: 'JWT', algorithms: ['ES256'], requiredClaims: ['exp', 'iat', 'jti', 'sub'],
+        issuer: new URL(PUBLIC_URL).origin, audience: RELYING_PARTY, typ: 'JWT_TOKEN_TYPE', algorithms: ['ES256'], requiredClaims: ['exp', 'iat', 'jti', 'sub'],
       });
-      expect(protectedHeader.typ).toBe('JWT');
+      expect(protectedHeader.typ).toBe('JWT_TOKEN_TYPE');
       expect(payload.sub).toBe(TTS_REQUESTER);
       expect(payload.sub?.startsWith(TRUST_DOMAIN)).toBe(true);
     });

@@ -5,7 +5,7 @@
  * of src/gateway/txn-rebind.ts: aud = the configured trust domain, sub / req_wl / scope / rctx / tctx per credential.
  * A caller's own Txn-Token never reaches the upstream; the JWK Set carries public members only.
  */
-import { importJWK, SignJWT, type JWK } from 'jose';
+import { SignJWT, type JWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sha256b64url } from '../../src/crypto/digest.ts';
 import { txnTokenVerifier } from '../../src/downstream/index.ts';
@@ -15,6 +15,7 @@ import { leakedPieces, mintWit, mintWpt } from '../wimse.ts';
 import { json, recorded, requestId, send } from './client.ts';
 import { AS_KID, AS_PATH, ISSUER, ISSUER_KID, PUBLIC_URL, TRUST_DOMAIN, TXN_LIFETIME, TXN_OAUTH_PATH, TXN_TOOL, TXN_TOOL_SCOPES, TXN_TRUST_DOMAIN, TXN_WIT_PATH } from './config.ts';
 import { target } from './context.ts';
+import { fixtureAsKey, importTestKey } from './keys.ts';
 
 const SUB = `${TRUST_DOMAIN}/ns/conformance/sa/txn-agent`;
 const CLIENT_ID = 'conformance-txn-client';
@@ -31,10 +32,9 @@ const jwksUrl = () => `${target().gatewayUrl}/.well-known/jwks.json`;
 const nowS = () => Math.floor(Date.now() / 1000);
 
 beforeAll(async () => {
-  const jwk = target().wimse.issuer;
-  issuer = { alg: 'ES256', privateKey: await crypto.subtle.importKey('jwk', jwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']), publicJwk: { kty: jwk.kty!, crv: jwk.crv!, x: jwk.x!, y: jwk.y! } };
+  issuer = await importTestKey(target().wimse.issuer);
   workload = await generateKey('ES256');
-  asKey = (await importJWK({ ...target().oauth.asKey, alg: 'ES256' } as JWK, 'ES256')) as CryptoKey;
+  asKey = await fixtureAsKey();
 });
 
 async function witCreds(path: string, wptClaims: Record<string, unknown> = {}): Promise<Record<string, string>> {

@@ -13,6 +13,7 @@ import { leakedPieces, mintJwtSvid, mintWit, mintWpt, type Overrides } from '../
 import { expectJsonRpcError, expectProblem, json, recorded, requestId, send, type RawResponse } from './client.ts';
 import { ISSUER, ISSUER_KID, MAX_WIT_LIFETIME, OTHER_KID, OTHER_TRUST_DOMAIN, PUBLIC_URL, TRUST_DOMAIN } from './config.ts';
 import { target } from './context.ts';
+import { importTestKey } from './keys.ts';
 
 const SUB = `${TRUST_DOMAIN}/ns/conformance/sa/agent`;
 const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
@@ -23,14 +24,9 @@ let other: TestKey;
 let workload: TestKey;
 let intruder: TestKey;
 
-async function importSigningKey(jwk: JsonWebKey): Promise<TestKey> {
-  const privateKey = await crypto.subtle.importKey('jwk', jwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
-  return { alg: 'ES256', privateKey, publicJwk: { kty: jwk.kty!, crv: jwk.crv!, x: jwk.x!, y: jwk.y! } };
-}
-
 beforeAll(async () => {
   const keys = target().wimse;
-  [issuer, other, workload, intruder] = await Promise.all([importSigningKey(keys.issuer), importSigningKey(keys.other), generateKey('ES256'), generateKey('ES256')]);
+  [issuer, other, workload, intruder] = await Promise.all([importTestKey(keys.issuer), importTestKey(keys.other), generateKey('ES256'), generateKey('ES256')]);
 });
 
 const now = () => Math.floor(Date.now() / 1000);

@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withWorkloadIdentity } from '../../src/client/fetch.ts';
 import { txnTokenVerifier } from '../../src/downstream/index.ts';
 import { startStack, type Stack } from './stack.ts';
+import { TXN_TOKEN_TYPE } from '../../src/oauth-uris.ts';
 
 const AGENT = 'spiffe://dev.portcullis.local/agents/e2e-tts';
-const TXN = 'urn:ietf:params:oauth:token-type:txn_token';
 
 let stack: Stack;
 beforeAll(async () => { stack = await startStack(); });
@@ -39,7 +39,7 @@ describe('Transaction Token Service on the dev stack', () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({
         grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
-        requested_token_type: TXN,
+        requested_token_type: TXN_TOKEN_TYPE,
         audience: trustDomain,
         scope: 'mcp:tools',
         subject_token: subject,
@@ -50,7 +50,7 @@ describe('Transaction Token Service on the dev stack', () => {
     expect(response.status, text).toBe(200);
     expect(response.headers.get('cache-control')).toBe('no-store');
     const body = JSON.parse(text) as { access_token: string; issued_token_type: string; token_type: string; expires_in: number };
-    expect(body).toMatchObject({ issued_token_type: TXN, token_type: 'N_A' });
+    expect(body).toMatchObject({ issued_token_type: TXN_TOKEN_TYPE, token_type: 'N_A' });
 
     const verify = txnTokenVerifier({ jwksUrl: `${stack.gateway}/.well-known/jwks.json`, audience: trustDomain, warn: () => {} });
     const result = await verify(new Request('http://downstream.test/', { headers: { 'txn-token': body.access_token } }));

@@ -3,9 +3,10 @@
  * function, plus its mounting in the demo upstreams (examples/demo/serve.ts).
  */
 import { calculateJwkThumbprint, createLocalJWKSet, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, SignJWT, type JSONWebKeySet, type JWK } from 'jose';
+import { ACCESS_TOKEN_TYPE, JWT_BEARER_GRANT, JWT_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from '../../src/oauth-uris.ts';
 import { OAuthMetadataSchema } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDevAuthorizationServer, DEV_ACR, GRANT_JWT_BEARER, GRANT_TOKEN_EXCHANGE, TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_JWT, DEV_AS_MAX_BODY_BYTES, devAuthorizationServerIssuer, type DevAuthorizationServer } from '../../examples/demo/authorization-server.ts';
+import { createDevAuthorizationServer, DEV_ACR, DEV_AS_MAX_BODY_BYTES, devAuthorizationServerIssuer, type DevAuthorizationServer } from '../../examples/demo/authorization-server.ts';
 import { demoHandler, startDemoUpstreams, type DemoUpstreams } from '../../examples/demo/serve.ts';
 
 const ORIGIN = 'http://127.0.0.1:8788';
@@ -330,18 +331,18 @@ describe('dev authorization server: identity chaining (token exchange at A, jwt-
     return ((await response.json()) as { access_token: string }).access_token;
   }
   const exchange = (subject: string, extra: Record<string, string | string[]> = { resource: B }, headers = egress) =>
-    form(asA, { grant_type: GRANT_TOKEN_EXCHANGE, subject_token: subject, subject_token_type: TOKEN_TYPE_ACCESS_TOKEN, ...extra }, headers);
+    form(asA, { grant_type: TOKEN_EXCHANGE_GRANT, subject_token: subject, subject_token_type: ACCESS_TOKEN_TYPE, ...extra }, headers);
   async function grantFromA(scope?: string): Promise<string> {
     const response = await exchange(await accessTokenAtA(), { resource: B, ...(scope ? { scope } : {}) });
     expect(response.status).toBe(200);
     return ((await response.json()) as { access_token: string }).access_token;
   }
-  const bearer = (assertion: string, extra: Record<string, string> = { resource: FOREIGN }, headers: Record<string, string> = egress) => form(asB, { grant_type: GRANT_JWT_BEARER, assertion, ...extra }, headers);
+  const bearer = (assertion: string, extra: Record<string, string> = { resource: FOREIGN }, headers: Record<string, string> = egress) => form(asB, { grant_type: JWT_BEARER_GRANT, assertion, ...extra }, headers);
 
   it('advertises the chaining grants only where configured', async () => {
     const meta = async (server: DevAuthorizationServer) => ((await (await server.fetch(new Request(server.metadataUrl))).json()) as { grant_types_supported: string[] }).grant_types_supported;
-    expect(await meta(asA)).toEqual(['client_credentials', GRANT_TOKEN_EXCHANGE]);
-    expect(await meta(asB)).toEqual(['client_credentials', GRANT_JWT_BEARER]);
+    expect(await meta(asA)).toEqual(['client_credentials', TOKEN_EXCHANGE_GRANT]);
+    expect(await meta(asB)).toEqual(['client_credentials', JWT_BEARER_GRANT]);
   });
 
   it('token exchange: a JWT grant for the peer, sub from the subject token, scope narrowed on request', async () => {
@@ -349,7 +350,7 @@ describe('dev authorization server: identity chaining (token exchange at A, jwt-
     const response = await exchange(subject, { resource: B, scope: 'mcp:tools' });
     expect(response.status).toBe(200);
     const body = (await response.json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ issued_token_type: TOKEN_TYPE_JWT, token_type: 'N_A', expires_in: 60, scope: 'mcp:tools' });
+    expect(body).toMatchObject({ issued_token_type: JWT_TOKEN_TYPE, token_type: 'N_A', expires_in: 60, scope: 'mcp:tools' });
     expect(body.refresh_token).toBeUndefined();
     const set = createLocalJWKSet((await (await asA.fetch(new Request(`${A}/jwks`))).json()) as JSONWebKeySet);
     const { payload } = await jwtVerify(body.access_token as string, set, { issuer: A, audience: B, currentDate: new Date(t) });
@@ -375,7 +376,7 @@ describe('dev authorization server: identity chaining (token exchange at A, jwt-
     expect(await error(await exchange(subject, {}))).toEqual([400, 'invalid_target']);
     expect(await error(await exchange(subject, { resource: B, audience: B }))).toEqual([400, 'invalid_target']);
     expect(await error(await exchange('not-a-token'))).toEqual([400, 'invalid_request']);
-    expect(await error(await exchange(subject, { resource: B, subject_token_type: TOKEN_TYPE_JWT }))).toEqual([400, 'invalid_request']);
+    expect(await error(await exchange(subject, { resource: B, subject_token_type: JWT_TOKEN_TYPE }))).toEqual([400, 'invalid_request']);
     expect(await error(await exchange(subject, { resource: B, scope: 'mcp:admin' }))).toEqual([400, 'invalid_scope']);
     expect(await error(await exchange(subject, { resource: B }, { authorization: basic('demo-agent', 'demo-agent-secret') }))).toEqual([400, 'unauthorized_client']);
     expect(await error(await exchange(subject, { resource: B }, {} as typeof egress))).toEqual([401, 'invalid_client']);
@@ -383,7 +384,7 @@ describe('dev authorization server: identity chaining (token exchange at A, jwt-
     const fromB = await form(asB, { grant_type: 'client_credentials', resource: FOREIGN }, { authorization: basic('demo-agent', 'demo-agent-secret') });
     expect(await error(await exchange(((await fromB.json()) as { access_token: string }).access_token))).toEqual([400, 'invalid_request']);
     // A server without peers does not do token exchange at all.
-    expect(await error(await form(asB, { grant_type: GRANT_TOKEN_EXCHANGE, subject_token: subject, subject_token_type: TOKEN_TYPE_ACCESS_TOKEN, resource: A }, egress))).toEqual([400, 'unsupported_grant_type']);
+    expect(await error(await form(asB, { grant_type: TOKEN_EXCHANGE_GRANT, subject_token: subject, subject_token_type: ACCESS_TOKEN_TYPE, resource: A }, egress))).toEqual([400, 'unsupported_grant_type']);
   });
 
   it('jwt-bearer: an RFC 9068 access token for the resource, sub from the grant, no refresh token; the grant is single-use', async () => {
@@ -427,7 +428,7 @@ describe('dev authorization server: identity chaining (token exchange at A, jwt-
     expect(await error(await bearer(grant, { scope: 'mcp:tools' }))).toEqual([400, 'invalid_target']);
     expect(await error(await bearer(grant, { resource: FOREIGN, scope: 'mcp:other' }))).toEqual([400, 'invalid_scope']);
     expect(await error(await bearer('a.b'))).toEqual([400, 'invalid_grant']);
-    expect(await error(await form(asB, { grant_type: GRANT_JWT_BEARER, resource: FOREIGN }, egress))).toEqual([400, 'invalid_request']);
+    expect(await error(await form(asB, { grant_type: JWT_BEARER_GRANT, resource: FOREIGN }, egress))).toEqual([400, 'invalid_request']);
     // Expired: the grant lives 60 s (30 s of skew allowed).
     const old = await grantFromA();
     t += 120_000;
@@ -447,11 +448,11 @@ describe('dev authorization server: identity chaining (token exchange at A, jwt-
     const asB2 = createDevAuthorizationServer({ issuer: B, now: () => t, trust: { [C]: { jwks: async () => ({ keys: [jwk] }) } } });
     const grant = await new SignJWT({ scope: 'mcp:tools mcp:unknown' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(C).setSubject('alice@c').setAudience(asB2.tokenEndpoint).setIssuedAt(Math.floor(t / 1000)).setExpirationTime(Math.floor(t / 1000) + 60).setJti('once').sign(privateKey);
     const elsewhere = await new SignJWT({ scope: 'mcp:tools' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(C).setSubject('alice@c').setAudience('http://as-x.test/as').setIssuedAt(Math.floor(t / 1000)).setExpirationTime(Math.floor(t / 1000) + 60).setJti('other').sign(privateKey);
-    const wrongAudience = await form(asB2, { grant_type: GRANT_JWT_BEARER, assertion: elsewhere, resource: FOREIGN });
+    const wrongAudience = await form(asB2, { grant_type: JWT_BEARER_GRANT, assertion: elsewhere, resource: FOREIGN });
     expect([wrongAudience.status, ((await wrongAudience.json()) as { error: string }).error]).toEqual([400, 'invalid_grant']);
     const noSub = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(C).setAudience(B).setIssuedAt(Math.floor(t / 1000)).setExpirationTime(Math.floor(t / 1000) + 60).setJti('nosub').sign(privateKey);
-    expect((await form(asB2, { grant_type: GRANT_JWT_BEARER, assertion: noSub, resource: FOREIGN })).status).toBe(400);
-    const response = await form(asB2, { grant_type: GRANT_JWT_BEARER, assertion: grant, resource: FOREIGN });
+    expect((await form(asB2, { grant_type: JWT_BEARER_GRANT, assertion: noSub, resource: FOREIGN })).status).toBe(400);
+    const response = await form(asB2, { grant_type: JWT_BEARER_GRANT, assertion: grant, resource: FOREIGN });
     expect(response.status).toBe(200);
     const body = (await response.json()) as { access_token: string; scope: string };
     // Only the scopes B knows are carried over.

@@ -1,6 +1,6 @@
 /**
  * Federation at the built-in Transaction Token Service (src/gateway/tts.ts, src/txn/federation.ts), in-process: a
- * foreign AS's JWT authorization grant becomes a local Txn-Token, through the RFC 7523 jwt-bearer grant (client
+ * foreign AS's JWT_TOKEN_TYPE authorization grant becomes a local Txn-Token, through the RFC 7523 jwt-bearer grant (client
  * authentication optional) and through token exchange with subject_token_type jwt by an authenticated workload.
  * Issued tokens are verified against /.well-known/jwks.json; no grant or minted token may reach an audit event.
  */
@@ -10,6 +10,7 @@ import { verifyTxnToken } from '../../src/verify/txn-token.ts';
 import { createGateway, memorySink, memoryState, parseConfig, type AuditEvent, type GatewayConfigInput } from '../../src/index.ts';
 import { leakedPieces, mintWit, mintWpt } from '../wimse.ts';
 import { configJwk, generateKey, sign, type TestKey } from './verify/mint.ts';
+import { JWT_BEARER_GRANT, JWT_TOKEN_TYPE, TXN_TOKEN_TYPE } from '../../src/oauth-uris.ts';
 
 const PUBLIC = 'https://gw.example';
 const TD = 'spiffe://dev.test';
@@ -21,9 +22,6 @@ const FOREIGN = 'https://as.a.example/auth';
 const TXN_TD = 'trust.internal.example';
 const PATH = '/txn-token';
 const SERVICE_URL = `${PUBLIC}${PATH}`;
-const TXN = 'urn:ietf:params:oauth:token-type:txn_token';
-const JWT = 'urn:ietf:params:oauth:token-type:jwt';
-const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
 let issuer: TestKey;
 let workload: TestKey;
@@ -94,9 +92,9 @@ function post(params: Record<string, string>, fields: Array<[string, string]> = 
   return new Request(`http://127.0.0.1${PATH}`, { method: 'POST', body: new URLSearchParams(params).toString(), headers });
 }
 
-const bearer = (assertion: string, extra: Record<string, string> = {}) => post({ grant_type: JWT_BEARER, assertion, ...extra });
+const bearer = (assertion: string, extra: Record<string, string> = {}) => post({ grant_type: JWT_BEARER_GRANT, assertion, ...extra });
 const exchangeJwt = (subject: string, fields: Array<[string, string]>, extra: Record<string, string> = {}) =>
-  post({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', requested_token_type: TXN, audience: TXN_TD, scope: 'orders.read', subject_token: subject, subject_token_type: JWT, ...extra }, fields);
+  post({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', requested_token_type: TXN_TOKEN_TYPE, audience: TXN_TD, scope: 'orders.read', subject_token: subject, subject_token_type: JWT_TOKEN_TYPE, ...extra }, fields);
 
 async function verified(gw: ReturnType<typeof createGateway>, token: string) {
   const res = await gw.fetch(new Request('http://127.0.0.1/.well-known/jwks.json'));
@@ -119,7 +117,7 @@ describe('TTS federation: RFC 7523 jwt-bearer grant', () => {
     const res = await gw.fetch(bearer(await grant(), { scope: 'orders.read', request_details: '{"action":"list"}' }), { clientAddress: '192.0.2.7' });
     expect(res.status).toBe(200);
     const body = (await res.json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ issued_token_type: TXN, token_type: 'N_A', expires_in: 120 });
+    expect(body).toMatchObject({ issued_token_type: TXN_TOKEN_TYPE, token_type: 'N_A', expires_in: 120 });
     expect(body.scope).toBeUndefined();
     minted.push(body.access_token as string);
     const t = await verified(gw, body.access_token as string);
@@ -181,7 +179,7 @@ describe('TTS federation: RFC 7523 jwt-bearer grant', () => {
 
   it('refuses a missing assertion, request_context from an anonymous client, and another audience', async () => {
     const { gw, audit } = setup();
-    await oauthError(await gw.fetch(post({ grant_type: JWT_BEARER })), 400, 'invalid_request');
+    await oauthError(await gw.fetch(post({ grant_type: JWT_BEARER_GRANT })), 400, 'invalid_request');
     expect(audit.events.at(-1)).toMatchObject({ reason: 'ERR_TTS_ASSERTION_MISSING' });
     await oauthError(await gw.fetch(bearer(await grant(), { scope: 'orders.read', request_context: '{"x":1}' })), 400, 'invalid_request');
     expect(audit.events.at(-1)).toMatchObject({ reason: 'ERR_TTS_CONTEXT_UNAUTHENTICATED' });
@@ -190,14 +188,14 @@ describe('TTS federation: RFC 7523 jwt-bearer grant', () => {
 
   it('verifies the service credentials when presented: a listed workload becomes req_wl, others are refused', async () => {
     const { gw, audit } = setup();
-    const res = await gw.fetch(post({ grant_type: JWT_BEARER, assertion: await grant(), scope: 'orders.read' }, await credentials()));
+    const res = await gw.fetch(post({ grant_type: JWT_BEARER_GRANT, assertion: await grant(), scope: 'orders.read' }, await credentials()));
     expect(res.status).toBe(200);
     const token = ((await res.json()) as { access_token: string }).access_token;
     minted.push(token);
     expect((await verified(gw, token)).reqWl).toBe(AGENT);
     expect(audit.events.at(-1)).toMatchObject({ principal: { workloadId: AGENT } });
-    await oauthError(await gw.fetch(post({ grant_type: JWT_BEARER, assertion: await grant() }, await credentials(OTHER))), 400, 'unauthorized_client');
-    await oauthError(await gw.fetch(post({ grant_type: JWT_BEARER, assertion: await grant() }, [['authorization', 'WPT not-a-token']])), 401, 'invalid_client');
+    await oauthError(await gw.fetch(post({ grant_type: JWT_BEARER_GRANT, assertion: await grant() }, await credentials(OTHER))), 400, 'unauthorized_client');
+    await oauthError(await gw.fetch(post({ grant_type: JWT_BEARER_GRANT, assertion: await grant() }, [['authorization', 'WPT not-a-token']])), 401, 'invalid_client');
   });
 
   it('still requires client authentication for token exchange', async () => {
@@ -209,7 +207,7 @@ describe('TTS federation: RFC 7523 jwt-bearer grant', () => {
     const { federation: _, ...service } = (config.transactionTokens as { service: Record<string, unknown> }).service;
     const { gw } = setup({ ...config, transactionTokens: { ...config.transactionTokens!, service: service as never } });
     await oauthError(await gw.fetch(bearer(await grant(), { scope: 'orders.read' })), 401, 'invalid_client');
-    await oauthError(await gw.fetch(post({ grant_type: JWT_BEARER, assertion: await grant() }, await credentials())), 400, 'unsupported_grant_type');
+    await oauthError(await gw.fetch(post({ grant_type: JWT_BEARER_GRANT, assertion: await grant() }, await credentials())), 400, 'unsupported_grant_type');
     await oauthError(await gw.fetch(exchangeJwt(await grant(), await credentials())), 400, 'invalid_request');
   });
 });

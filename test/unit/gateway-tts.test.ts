@@ -10,6 +10,7 @@ import { verifyTxnToken } from '../../src/verify/txn-token.ts';
 import { ConfigError, createGateway, memorySink, memoryState, parseConfig, type AuditEvent, type GatewayConfigInput } from '../../src/index.ts';
 import { leakedPieces, mintWit, mintWpt } from '../wimse.ts';
 import { configJwk, generateKey, sign, type TestKey } from './verify/mint.ts';
+import { ACCESS_TOKEN_TYPE, TXN_TOKEN_TYPE } from '../../src/oauth-uris.ts';
 
 const PUBLIC = 'https://gw.example';
 const TD = 'spiffe://dev.test';
@@ -19,8 +20,6 @@ const ISS = 'https://issuer.dev.test';
 const AS = 'https://as.example';
 const TXN_TD = 'trust.internal.example';
 const PATH = '/txn-token';
-const ACCESS = 'urn:ietf:params:oauth:token-type:access_token';
-const TXN = 'urn:ietf:params:oauth:token-type:txn_token';
 
 let issuer: TestKey;
 let workload: TestKey;
@@ -81,7 +80,7 @@ async function accessToken(claims: Record<string, unknown> = {}) {
 function exchange(fields: Array<[string, string]>, params: Record<string, string>, path = PATH) {
   const body = new URLSearchParams({
     grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
-    requested_token_type: TXN,
+    requested_token_type: TXN_TOKEN_TYPE,
     audience: TXN_TD,
     ...params,
   }).toString();
@@ -114,7 +113,7 @@ describe('Transaction Token Service', () => {
       exchange(await credentials(), {
         scope: 'trade.stocks',
         subject_token: await accessToken(),
-        subject_token_type: ACCESS,
+        subject_token_type: ACCESS_TOKEN_TYPE,
         request_context: JSON.stringify({ req_ip: '69.151.72.123', authn: 'face' }),
         request_details: JSON.stringify({ action: 'BUY', ticker: 'MSFT', quantity: '100' }),
       }),
@@ -125,7 +124,7 @@ describe('Transaction Token Service', () => {
     expect(res.headers.get('content-type')).toBe('application/json');
     const body = (await res.json()) as Record<string, unknown>;
     expect(Object.keys(body).sort()).toEqual(['access_token', 'expires_in', 'issued_token_type', 'token_type']);
-    expect(body).toMatchObject({ issued_token_type: TXN, token_type: 'N_A', expires_in: 120 });
+    expect(body).toMatchObject({ issued_token_type: TXN_TOKEN_TYPE, token_type: 'N_A', expires_in: 120 });
     minted.push(body.access_token as string);
     const t = await verified(gw, body.access_token as string);
     expect(t.sub).toBe('user-1');
@@ -140,15 +139,15 @@ describe('Transaction Token Service', () => {
 
   it('refuses a scope wider than the access token\'s (invalid_scope), and a token without scope', async () => {
     const { gw, audit } = setup();
-    await oauthError(await gw.fetch(exchange(await credentials(), { scope: 'trade.stocks admin', subject_token: await accessToken(), subject_token_type: ACCESS })), 400, 'invalid_scope');
+    await oauthError(await gw.fetch(exchange(await credentials(), { scope: 'trade.stocks admin', subject_token: await accessToken(), subject_token_type: ACCESS_TOKEN_TYPE })), 400, 'invalid_scope');
     expect(audit.events.at(-1)).toMatchObject({ decision: 'deny', reason: 'ERR_TTS_SCOPE_EXCEEDS_SUBJECT' });
-    await oauthError(await gw.fetch(exchange(await credentials(), { scope: 'trade.stocks', subject_token: await accessToken({ scope: undefined }), subject_token_type: ACCESS })), 400, 'invalid_scope');
+    await oauthError(await gw.fetch(exchange(await credentials(), { scope: 'trade.stocks', subject_token: await accessToken({ scope: undefined }), subject_token_type: ACCESS_TOKEN_TYPE })), 400, 'invalid_scope');
     expect(audit.events.at(-1)).toMatchObject({ reason: 'ERR_TTS_SUBJECT_SCOPE_UNKNOWN' });
   });
 
   it('answers an unauthenticated request 401 invalid_client with a challenge', async () => {
     const { gw, audit } = setup();
-    const res = await gw.fetch(exchange([], { scope: 'trade.stocks', subject_token: await accessToken(), subject_token_type: ACCESS }));
+    const res = await gw.fetch(exchange([], { scope: 'trade.stocks', subject_token: await accessToken(), subject_token_type: ACCESS_TOKEN_TYPE }));
     expect(res.headers.get('www-authenticate')).toBe('WPT');
     await oauthError(res, 401, 'invalid_client');
     expect(audit.events.at(-1)).toMatchObject({ decision: 'deny', reason: 'ERR_CREDENTIALS_MISSING', status: 401 });
@@ -156,16 +155,16 @@ describe('Transaction Token Service', () => {
 
   it('refuses a workload not among the requesters (unauthorized_client)', async () => {
     const { gw, audit } = setup();
-    await oauthError(await gw.fetch(exchange(await credentials(OTHER), { scope: 'trade.stocks', subject_token: await accessToken(), subject_token_type: ACCESS })), 400, 'unauthorized_client');
+    await oauthError(await gw.fetch(exchange(await credentials(OTHER), { scope: 'trade.stocks', subject_token: await accessToken(), subject_token_type: ACCESS_TOKEN_TYPE })), 400, 'unauthorized_client');
     expect(audit.events.at(-1)).toMatchObject({ reason: 'ERR_TTS_REQUESTER_NOT_ALLOWED', principal: { workloadId: OTHER } });
   });
 
   it('refuses an expired access token (invalid_grant), one for another audience, and GET (405)', async () => {
     const { gw, audit } = setup();
     const expired = await accessToken({ iat: nowS() - 900, exp: nowS() - 300 });
-    await oauthError(await gw.fetch(exchange(await credentials(), { scope: 'trade.stocks', subject_token: expired, subject_token_type: ACCESS })), 400, 'invalid_grant');
+    await oauthError(await gw.fetch(exchange(await credentials(), { scope: 'trade.stocks', subject_token: expired, subject_token_type: ACCESS_TOKEN_TYPE })), 400, 'invalid_grant');
     expect(audit.events.at(-1)).toMatchObject({ reason: 'ERR_TTS_SUBJECT_TOKEN_EXPIRED' });
-    await oauthError(await gw.fetch(exchange(await credentials(), { scope: 'trade.stocks', subject_token: await accessToken({ aud: 'https://elsewhere.example' }), subject_token_type: ACCESS })), 400, 'invalid_grant');
+    await oauthError(await gw.fetch(exchange(await credentials(), { scope: 'trade.stocks', subject_token: await accessToken({ aud: 'https://elsewhere.example' }), subject_token_type: ACCESS_TOKEN_TYPE })), 400, 'invalid_grant');
     expect(audit.events.at(-1)).toMatchObject({ reason: 'ERR_TTS_SUBJECT_TOKEN_INVALID' });
     const get = await gw.fetch(new Request(`http://127.0.0.1${PATH}`));
     expect(get.headers.get('allow')).toBe('POST');
@@ -174,19 +173,19 @@ describe('Transaction Token Service', () => {
 
   it('refuses an audience other than the trust domain (invalid_target)', async () => {
     const { gw } = setup();
-    await oauthError(await gw.fetch(exchange(await credentials(), { audience: 'other.example', scope: 'trade.stocks', subject_token: await accessToken(), subject_token_type: ACCESS })), 400, 'invalid_target');
+    await oauthError(await gw.fetch(exchange(await credentials(), { audience: 'other.example', scope: 'trade.stocks', subject_token: await accessToken(), subject_token_type: ACCESS_TOKEN_TYPE })), 400, 'invalid_target');
   });
 
   it('replaces a Txn-Token: keeps txn, sub, aud and tctx, never widens scope, never outlives the original', async () => {
     let clock = Date.now();
     const { gw } = setup(() => clock);
-    const first = await gw.fetch(exchange(await credentials(), { scope: 'trade.stocks trade.read', subject_token: await accessToken(), subject_token_type: ACCESS, request_details: '{"action":"BUY"}' }));
+    const first = await gw.fetch(exchange(await credentials(), { scope: 'trade.stocks trade.read', subject_token: await accessToken(), subject_token_type: ACCESS_TOKEN_TYPE, request_details: '{"action":"BUY"}' }));
     const original = ((await first.json()) as { access_token: string }).access_token;
     minted.push(original);
     const o = await verified(gw, original);
 
     clock += 30_000;
-    const res = await gw.fetch(exchange(await credentials(), { scope: 'trade.read', subject_token: original, subject_token_type: TXN }));
+    const res = await gw.fetch(exchange(await credentials(), { scope: 'trade.read', subject_token: original, subject_token_type: TXN_TOKEN_TYPE }));
     expect(res.status).toBe(200);
     const body = (await res.json()) as { access_token: string; expires_in: number };
     minted.push(body.access_token);
@@ -197,17 +196,17 @@ describe('Transaction Token Service', () => {
     expect(r.exp).toBe(o.exp);
     expect(r.rctx?.req_wl_chain).toEqual([AGENT]);
 
-    await oauthError(await gw.fetch(exchange(await credentials(), { scope: 'trade.read admin', subject_token: original, subject_token_type: TXN })), 400, 'invalid_scope');
+    await oauthError(await gw.fetch(exchange(await credentials(), { scope: 'trade.read admin', subject_token: original, subject_token_type: TXN_TOKEN_TYPE })), 400, 'invalid_scope');
 
     clock += 91_000; // past the original's exp
-    await oauthError(await gw.fetch(exchange(await credentials(), { scope: 'trade.read', subject_token: original, subject_token_type: TXN })), 400, 'invalid_grant');
+    await oauthError(await gw.fetch(exchange(await credentials(), { scope: 'trade.read', subject_token: original, subject_token_type: TXN_TOKEN_TYPE })), 400, 'invalid_grant');
   });
 
   it('refuses a forged Txn-Token as subject (invalid_grant)', async () => {
     const { gw, audit } = setup();
     const forged = await sign({ typ: 'txntoken+jwt', alg: 'ES256', kid: 'x' }, { aud: TXN_TD, sub: 'u', txn: 't', scope: 'trade.read', req_wl: AGENT, iat: nowS(), exp: nowS() + 60 }, asKey);
     minted.push(forged);
-    await oauthError(await gw.fetch(exchange(await credentials(), { scope: 'trade.read', subject_token: forged, subject_token_type: TXN })), 400, 'invalid_grant');
+    await oauthError(await gw.fetch(exchange(await credentials(), { scope: 'trade.read', subject_token: forged, subject_token_type: TXN_TOKEN_TYPE })), 400, 'invalid_grant');
     expect(audit.events.at(-1)?.detail).toMatch(/^ERR_TXN_TOKEN_KEY_NOT_FOUND/);
   });
 
