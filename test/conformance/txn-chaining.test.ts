@@ -1,12 +1,12 @@
 /**
  * Conformance: Txn-Token chaining across domains and gateways, over HTTP on every runtime.
- * - Federation (transactionTokens.service.federation; src/txn/federation.ts): FEDERATION_ISSUER's RFC 7523 JWT_TOKEN_TYPE
+ * - Federation (transactionTokens.service.federation; src/txn/federation.ts): FEDERATION_ISSUER's RFC 7523 JWT
  *   authorization grants, signed here with the key the global setup generated, become Txn-Tokens at the TTS with no
  *   client credentials; single use; refusals as RFC 6749 §5.2 errors.
  * - Peer gateways (route txnToken.peers; src/gateway/txn-peer.ts): TXN_PEER's own Txn-Token, verified with the JWK Set
  *   published on the fixture, is replaced for the upstream (txn and sub kept, req_wl the peer, rctx.req_wl_chain); a
  *   forged one is refused before the upstream.
- * - Secondary credentials (service.relyingParties): TTS_REQUESTER exchanges its WIT for a JWT_TOKEN_TYPE aimed at RELYING_PARTY,
+ * - Secondary credentials (service.relyingParties): TTS_REQUESTER exchanges its WIT for a JWT aimed at RELYING_PARTY,
  *   verified with jose against the gateway's JWK Set.
  */
 import { createRemoteJWKSet, jwtVerify, type JWK } from 'jose';
@@ -94,7 +94,7 @@ function refused(response: RawResponse, status: number, error: string): void {
 }
 
 describe(`Txn-Token chaining (${target().runtime})`, () => {
-  describe('federated JWT_TOKEN_TYPE authorization grants at the TTS', () => {
+  describe('federated JWT authorization grants at the TTS', () => {
     async function grant(claims: Record<string, unknown> = {}, key = federation): Promise<string> {
       const payload = { iss: FEDERATION_ISSUER, sub: 'johndoe', aud: FEDERATION_AUDIENCE, client_id: 'fed-client', scope: 'orders.read orders.write', iat: nowS() - 1, exp: nowS() + 60, jti: crypto.randomUUID(), ...claims };
       const token = await sign({ alg: 'ES256', kid: FEDERATION_KID }, payload, key);
@@ -174,15 +174,15 @@ describe(`Txn-Token chaining (${target().runtime})`, () => {
     const exchange = (headers: Record<string, string>, wit: string, audience: string) =>
       post({ grant_type: TOKEN_EXCHANGE_GRANT, requested_token_type: JWT_TOKEN_TYPE, audience, subject_token: wit, subject_token_type: JWT_TOKEN_TYPE }, headers);
 
-    it('a listed requester exchanges its WIT for a JWT_TOKEN_TYPE the relying party verifies with the gateway JWK Set', async () => {
+    it('a listed requester exchanges its WIT for a JWT the relying party verifies with the gateway JWK Set', async () => {
       const { wit, headers } = await credentials(TTS_REQUESTER, TTS_PATH);
       const body = issued(await exchange(headers, wit, RELYING_PARTY));
       expect(body).toMatchObject({ issued_token_type: JWT_TOKEN_TYPE, token_type: 'N_A' });
       const jwks = createRemoteJWKSet(new URL(`${target().gatewayUrl}/.well-known/jwks.json`));
       const { payload, protectedHeader } = await jwtVerify(body.access_token as string, jwks, {
-        issuer: new URL(PUBLIC_URL).origin, audience: RELYING_PARTY, typ: 'JWT_TOKEN_TYPE', algorithms: ['ES256'], requiredClaims: ['exp', 'iat', 'jti', 'sub'],
+        issuer: new URL(PUBLIC_URL).origin, audience: RELYING_PARTY, typ: 'JWT', algorithms: ['ES256'], requiredClaims: ['exp', 'iat', 'jti', 'sub'],
       });
-      expect(protectedHeader.typ).toBe('JWT_TOKEN_TYPE');
+      expect(protectedHeader.typ).toBe('JWT');
       expect(payload.sub).toBe(TTS_REQUESTER);
       expect(payload.sub?.startsWith(TRUST_DOMAIN)).toBe(true);
     });

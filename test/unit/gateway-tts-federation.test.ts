@@ -1,6 +1,6 @@
 /**
  * Federation at the built-in Transaction Token Service (src/gateway/tts.ts, src/txn/federation.ts), in-process: a
- * foreign AS's JWT_TOKEN_TYPE authorization grant becomes a local Txn-Token, through the RFC 7523 jwt-bearer grant (client
+ * foreign AS's JWT authorization grant becomes a local Txn-Token, through the RFC 7523 jwt-bearer grant (client
  * authentication optional) and through token exchange with subject_token_type jwt by an authenticated workload.
  * Issued tokens are verified against /.well-known/jwks.json; no grant or minted token may reach an audit event.
  */

@@ -1,7 +1,7 @@
 /**
  * Secondary credentials at the built-in Transaction Token Service (transactionTokens.service.relyingParties;
  * src/gateway/tts.ts, src/mint/relying-party-token.ts), in-process: a WIT + WPT workload exchanges its own WIT for a
- * JWT_TOKEN_TYPE aimed at one configured relying party, which verifies it as any relying party would, with jose's remote JWK Set
+ * JWT aimed at one configured relying party, which verifies it as any relying party would, with jose's remote JWK Set
  * over the gateway's /.well-known/jwks.json (through gw.fetch), checking iss, aud and exp. Then each refusal with its
  * stable code and RFC 6749 / RFC 8693 error, the lifetime bounds, and the config rules.
  */
@@ -84,7 +84,7 @@ function relyingPartyVerify(gw: ReturnType<typeof createGateway>, token: string,
   const jwks = createRemoteJWKSet(new URL(`${PUBLIC}/.well-known/jwks.json`), {
     [customFetch]: async (url: string, init: RequestInit) => gw.fetch(new Request(url.replace(PUBLIC, 'http://127.0.0.1'), init)),
   });
-  return jwtVerify(token, jwks, { issuer: PUBLIC, audience, typ: 'JWT_TOKEN_TYPE', algorithms: ['ES256'], requiredClaims: ['exp', 'iat', 'jti', 'sub'] });
+  return jwtVerify(token, jwks, { issuer: PUBLIC, audience, typ: 'JWT', algorithms: ['ES256'], requiredClaims: ['exp', 'iat', 'jti', 'sub'] });
 }
 
 async function refusedWith(res: Response, audit: ReturnType<typeof memorySink>, reason: string, error: string) {
@@ -96,7 +96,7 @@ async function refusedWith(res: Response, audit: ReturnType<typeof memorySink>, 
 }
 
 describe('secondary credentials (relyingParties)', () => {
-  it('exchanges the requester\'s WIT for a JWT_TOKEN_TYPE a relying party verifies with the gateway JWK Set', async () => {
+  it('exchanges the requester\'s WIT for a JWT a relying party verifies with the gateway JWK Set', async () => {
     const { gw, audit } = setup();
     const { wit, fields } = await credentials(AGENT, { exp: nowS() + 3000 });
     const res = await gw.fetch(exchange(fields, { scope: 'orders.read', subject_token: wit, subject_token_type: JWT_TOKEN_TYPE }));
@@ -108,11 +108,11 @@ describe('secondary credentials (relyingParties)', () => {
     const token = body.access_token as string;
     minted.push(token);
     const { payload, protectedHeader } = await relyingPartyVerify(gw, token, LEGACY);
-    expect(protectedHeader).toMatchObject({ alg: 'ES256', typ: 'JWT_TOKEN_TYPE' });
+    expect(protectedHeader).toMatchObject({ alg: 'ES256', typ: 'JWT' });
     expect(payload).toMatchObject({ iss: PUBLIC, sub: AGENT, aud: LEGACY, scope: 'orders.read' });
     expect(payload.exp! - payload.iat!).toBe(900);
     expect(Object.keys(payload).sort()).toEqual(['aud', 'exp', 'iat', 'iss', 'jti', 'scope', 'sub']);
-    // The same key ring signs Txn-Tokens: one JWK Set, and the relying-party JWT_TOKEN_TYPE never passes as a Txn-Token.
+    // The same key ring signs Txn-Tokens: one JWK Set, and the relying-party JWT never passes as a Txn-Token.
     const jwks = (await (await gw.fetch(new Request('http://127.0.0.1/.well-known/jwks.json'))).json()) as { keys: Array<{ kid: string }> };
     expect(jwks.keys.some((k) => k.kid === decodeProtectedHeader(token).kid)).toBe(true);
     const asTxn = await verifyTxnToken(token, { keys: async (kid) => jwks.keys.find((k) => k.kid === kid) as never, audience: LEGACY, now: Date.now });
