@@ -4,13 +4,12 @@
  * authentication optional) and through token exchange with subject_token_type jwt by an authenticated workload.
  * Issued tokens are verified against /.well-known/jwks.json; no grant or minted token may reach an audit event.
  */
-import type { JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyTxnToken } from '../../src/verify/txn-token.ts';
 import { createGateway, memorySink, memoryState, parseConfig, type AuditEvent, type GatewayConfigInput } from '../../src/index.ts';
 import { leakedPieces, mintWit, mintWpt } from '../wimse.ts';
 import { configJwk, generateKey, sign, type TestKey } from './verify/mint.ts';
 import { JWT_BEARER_GRANT, JWT_TOKEN_TYPE, TXN_TOKEN_TYPE } from '../../src/oauth-uris.ts';
+import { verifiedTxnToken } from './gateway-jwks.ts';
 
 const PUBLIC = 'https://gw.example';
 const TD = 'spiffe://dev.test';
@@ -96,13 +95,7 @@ const bearer = (assertion: string, extra: Record<string, string> = {}) => post({
 const exchangeJwt = (subject: string, fields: Array<[string, string]>, extra: Record<string, string> = {}) =>
   post({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', requested_token_type: TXN_TOKEN_TYPE, audience: TXN_TD, scope: 'orders.read', subject_token: subject, subject_token_type: JWT_TOKEN_TYPE, ...extra }, fields);
 
-async function verified(gw: ReturnType<typeof createGateway>, token: string) {
-  const res = await gw.fetch(new Request('http://127.0.0.1/.well-known/jwks.json'));
-  const { keys } = (await res.json()) as { keys: JWK[] };
-  const result = await verifyTxnToken(token, { keys: async (kid) => keys.find((k) => k.kid === kid), audience: TXN_TD, now: Date.now });
-  expect(result.ok, result.ok ? '' : `${result.code}: ${result.detail}`).toBe(true);
-  return result.ok ? result.value : undefined!;
-}
+const verified = (gw: ReturnType<typeof createGateway>, token: string) => verifiedTxnToken(gw, token, TXN_TD);
 
 async function oauthError(res: Response, status: number, error: string) {
   expect(res.status).toBe(status);

@@ -4,13 +4,13 @@
  * verifyTxnToken against the keys the gateway publishes at /.well-known/jwks.json (through gw.fetch). No minted
  * credential may reach an audit event.
  */
-import type { JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyTxnToken } from '../../src/verify/txn-token.ts';
 import { ConfigError, createGateway, memorySink, memoryState, parseConfig, type AuditEvent, type GatewayConfigInput } from '../../src/index.ts';
 import { leakedPieces, mintWit, mintWpt } from '../wimse.ts';
 import { configJwk, generateKey, sign, type TestKey } from './verify/mint.ts';
 import { ACCESS_TOKEN_TYPE, TXN_TOKEN_TYPE } from '../../src/oauth-uris.ts';
+import { verifiedTxnToken } from './gateway-jwks.ts';
 
 const PUBLIC = 'https://gw.example';
 const TD = 'spiffe://dev.test';
@@ -89,13 +89,7 @@ function exchange(fields: Array<[string, string]>, params: Record<string, string
   return new Request(`http://127.0.0.1${path}`, { method: 'POST', body, headers });
 }
 
-async function verified(gw: ReturnType<typeof createGateway>, token: string) {
-  const res = await gw.fetch(new Request('http://127.0.0.1/.well-known/jwks.json'));
-  const { keys } = (await res.json()) as { keys: JWK[] };
-  const result = await verifyTxnToken(token, { keys: async (kid) => keys.find((k) => k.kid === kid), audience: TXN_TD, now: Date.now });
-  expect(result.ok, result.ok ? '' : `${result.code}: ${result.detail}`).toBe(true);
-  return result.ok ? result.value : undefined!;
-}
+const verified = (gw: ReturnType<typeof createGateway>, token: string) => verifiedTxnToken(gw, token, TXN_TD);
 
 async function oauthError(res: Response, status: number, error: string) {
   expect(res.status).toBe(status);

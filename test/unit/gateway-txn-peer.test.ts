@@ -10,10 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256b64url } from '../../src/crypto/digest.ts';
 import { mintTxnToken, type TxnTokenClaims } from '../../src/mint/txn-token.ts';
 import { memoryCache } from '../../src/state/index.ts';
-import { verifyTxnToken, type VerifiedTxnToken } from '../../src/verify/txn-token.ts';
 import { assertConfig, ConfigError, createGateway, memorySink, memoryState, trustKeySource, type AuditEvent, type GatewayConfigInput } from '../../src/index.ts';
 import { leakedPieces, mintWit, mintWpt } from '../wimse.ts';
 import { configJwk, generateKey, sign, type TestKey } from './verify/mint.ts';
+import { verifiedTxnToken } from './gateway-jwks.ts';
 
 const PUBLIC = 'https://gw.example';
 const TD = 'spiffe://dev.test';
@@ -114,11 +114,7 @@ const payload = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 
 async function upstreamTxn(gw: ReturnType<typeof createGateway>, req: Request) {
   const token = req.headers.get('txn-token')!;
   expect(token).toBeTruthy();
-  const res = await gw.fetch(new Request('http://127.0.0.1/.well-known/jwks.json'));
-  const { keys } = (await res.json()) as { keys: JWK[] };
-  const result = await verifyTxnToken(token, { keys: async (kid) => keys.find((k) => k.kid === kid), audience: TXN_TD, now: Date.now });
-  expect(result.ok, result.ok ? '' : `${result.code}: ${result.detail}`).toBe(true);
-  return { token, verified: (result as { value: VerifiedTxnToken }).value, claims: payload(token) };
+  return { token, verified: await verifiedTxnToken(gw, token, TXN_TD), claims: payload(token) };
 }
 
 async function problem(res: Response) {

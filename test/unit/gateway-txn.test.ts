@@ -5,14 +5,14 @@
  * the upstream receives is verified with verifyTxnToken against the keys the gateway itself publishes at
  * /.well-known/jwks.json (fetched through gw.fetch).
  */
-import type { JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256b64url } from '../../src/crypto/digest.ts';
 import { memoryCache } from '../../src/state/index.ts';
-import { verifyTxnToken, type VerifiedTxnToken } from '../../src/verify/txn-token.ts';
+import { verifyTxnToken } from '../../src/verify/txn-token.ts';
 import { assertConfig, ConfigError, createGateway, memorySink, memoryState, trustKeySource, type AuditEvent, type GatewayConfigInput, type StatePorts } from '../../src/index.ts';
 import { leakedPieces, mintWit, mintWpt } from '../wimse.ts';
 import { configJwk, generateKey, sign, type TestKey } from './verify/mint.ts';
+import { publishedKeys, verifiedTxnToken } from './gateway-jwks.ts';
 
 const PUBLIC = 'https://gw.example';
 const TD = 'spiffe://dev.test';
@@ -117,25 +117,15 @@ const wimse = (witToken: string, proof: string): Array<[string, string]> => [['w
 const wimse01 = (witToken: string, proof: string): Array<[string, string]> => [['workload-identity-token', witToken], ['workload-proof-token', proof]];
 const bearer = (t: string): [string, string] => ['authorization', `Bearer ${t}`];
 
-/** The gateway's published JWK Set, as a verifier would fetch it. */
-async function publishedKeys(gw: ReturnType<typeof createGateway>): Promise<JWK[]> {
-  const res = await gw.fetch(new Request('http://127.0.0.1/.well-known/jwks.json'));
-  expect(res.status).toBe(200);
-  const { keys } = (await res.json()) as { keys: JWK[] };
-  return keys;
-}
-
 /** The one Txn-Token the upstream received with `req`, verified against the gateway's JWKS; also returns its raw header and claims. */
 async function upstreamTxn(gw: ReturnType<typeof createGateway>, req: Request) {
   const values = [...req.headers].filter(([name]) => name === 'txn-token').map(([, value]) => value);
   expect(values).toHaveLength(1);
   const token = values[0]!;
   expect(token.split(',')).toHaveLength(1);
-  const keys = await publishedKeys(gw);
-  const result = await verifyTxnToken(token, { keys: async (kid) => keys.find((k) => k.kid === kid), audience: TXN_TD, now: Date.now });
-  expect(result.ok, result.ok ? '' : `${result.code}: ${result.detail}`).toBe(true);
+  const verified = await verifiedTxnToken(gw, token, TXN_TD);
   const [header, claims] = token.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>);
-  return { token, verified: (result as { value: VerifiedTxnToken }).value, header: header!, claims: claims! };
+  return { token, verified, header: header!, claims: claims! };
 }
 
 describe('WIT + WPT route with txnToken', () => {
