@@ -79,7 +79,11 @@ export async function devGatewayConfig({ port, upstreamPort, devDir }: DevConfig
     const oauth = route.auth?.oauth;
     if (oauth) oauth.authorizationServers = oauth.authorizationServers.map(onUpstreamPort);
   }
-  if (input.authorizationServers) input.authorizationServers = Object.fromEntries(Object.entries(input.authorizationServers).map(([issuer, server]) => [onUpstreamPort(issuer), server]));
+  if (input.authorizationServers) {
+    input.authorizationServers = Object.fromEntries(
+      Object.entries(input.authorizationServers).map(([issuer, server]) => [onUpstreamPort(issuer), server.tokenEndpoint === undefined ? server : { ...server, tokenEndpoint: onUpstreamPort(server.tokenEndpoint) }]),
+    );
+  }
   const service = input.transactionTokens?.service;
   if (service) {
     if (service.authorizationServers) service.authorizationServers = service.authorizationServers.map(onUpstreamPort);

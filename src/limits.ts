@@ -385,3 +385,54 @@ export const DEFAULT_FOREIGN_TOKEN_TTL_MS = 60_000;
 
 /** Foreign tokens kept per isolate (egress), keyed by caller and route: 1024 active callers. */
 export const EGRESS_HOT_CACHE_ENTRIES = 1024;
+
+/** Default seconds a fetched Agent Card is reused before it is revalidated with the upstream, and the max-age callers
+ * get. Five minutes: a card changes with deployments, and a stale one only costs a client a failed call and a refetch. */
+export const DEFAULT_A2A_CARD_MAX_AGE_SECONDS = 300;
+
+/** Longest card max-age. A signed card must still verify while a client holds it: the key that signed it stays
+ * published for at least one rotation period (src/txn/key-ring.ts), and the shortest period is 15 minutes
+ * (MIN_TXN_KEY_ROTATION_MS); config validation also keeps maxAgeSeconds within agentCards.keyRotationSeconds. */
+export const MAX_A2A_CARD_MAX_AGE_SECONDS = 15 * 60;
+
+/** Bytes of an Agent Card read from an upstream (public or extended). The spec's example card is 3 KiB; a card with
+ * a few hundred skills stays under 256 KiB, and the bound keeps a broken upstream from making the gateway parse more. */
+export const MAX_A2A_CARD_BYTES = 256 * 1024;
+
+/** Seconds an upstream may keep failing while the gateway goes on serving its last good card (then 502): the
+ * upstream being down does not make its card wrong, but a card must not outlive a removed agent by much. */
+export const A2A_CARD_MAX_STALE_SECONDS = 60 * 60;
+
+/** Interfaces in an Agent Card (src/a2a/agent-card.ts): three bindings (JSONRPC, GRPC, HTTP+JSON) in two protocol
+ * versions, a few times over for tenants, stay well under 32; more is a broken or hostile card, not an agent. */
+export const MAX_A2A_CARD_INTERFACES = 32;
+
+/** Skills in an Agent Card: MAX_A2A_CARD_BYTES holds "a few hundred skills"; 512 leaves room for terse ones and bounds
+ * the per-skill work (requirements, extended card filtering) whatever the bytes. */
+export const MAX_A2A_CARD_SKILLS = 512;
+
+/** Entries of any other list or map in an Agent Card (tags, examples, modes, extensions, signatures, security schemes,
+ * requirements, scopes). The gateway's own card needs the most: a route may name 64 authorization servers
+ * (MAX_CONFIG_LIST_ENTRIES), each ANDed with up to two WIMSE proofs (128 requirements), and a scope list per server. */
+export const MAX_A2A_CARD_LIST_ENTRIES = 256;
+
+/** Nesting depth of the free-form JSON in a card (extension `params`, signature `header`: google.protobuf.Struct).
+ * Real ones are flat configuration objects; the bound keeps copying and canonicalising (recursive) off deep inputs. */
+export const MAX_A2A_CARD_VALUE_DEPTH = 16;
+
+/** Characters of an A2A task id (JSON-RPC params, REST path) and of a JSON-RPC request id. Agents generate task ids
+ * (a2a-js: UUIDs, 36 characters); 1 KiB leaves room for other servers' encodings (resource names, signed ids) while
+ * keeping what the gateway logs and keys per task small. */
+export const MAX_A2A_ID_LENGTH = 1024;
+
+/** Characters of an A2A JSON-RPC method name. The longest A2A name is 35 characters
+ * ("tasks/pushNotificationConfig/delete"); 256 leaves room for extension methods and bounds what reaches the audit log. */
+export const MAX_A2A_METHOD_LENGTH = 256;
+
+/** Push notification URLs one A2A call may carry. A call registers one config; spelling it in every alias of both
+ * protocol versions at once stays under 8, so more is no client's honest request, only work for the allow-list. */
+export const MAX_A2A_PUSH_URLS = 8;
+
+/** Characters of a push notification URL, as of the allow-list prefixes in config (src/config/a2a.ts): 2 KiB is the
+ * URL length every common HTTP stack accepts, and webhook URLs (an origin, a path with a token) stay well below it. */
+export const MAX_A2A_PUSH_URL_LENGTH = 2048;

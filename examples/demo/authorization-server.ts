@@ -57,7 +57,7 @@ export const DEV_AS_METADATA_PATH = '/.well-known/oauth-authorization-server/as'
 /** `acr` of every token issued here: the client authenticated with a shared secret. */
 export const DEV_ACR = 'urn:portcullis:dev:client-secret';
 export const DEV_DEFAULT_SCOPE = 'mcp:tools';
-export const DEV_SCOPES = ['mcp:tools', 'mcp:admin'] as const;
+export const DEV_SCOPES = ['mcp:tools', 'mcp:admin', 'a2a:call', 'a2a:admin'] as const;
 export const DEV_TOKEN_TTL_SECONDS = 300;
 /** Request bodies larger than this are refused with 413. */
 export const DEV_AS_MAX_BODY_BYTES = 16 * 1024;

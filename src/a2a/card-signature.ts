@@ -179,7 +179,7 @@ async function verifyEntry(
   if (!signatureBytes || signatureBytes.length === 0) return malformed('signature is not base64url');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(headerBytes));
   } catch {
     return malformed('protected header is not UTF-8 JSON');
   }

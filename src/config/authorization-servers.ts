@@ -60,6 +60,7 @@ export const authorizationServerSchema = z
       .optional()
       .describe('Inline JWK Set of the server\'s token signing keys. At most one of jwks and jwksUri; with neither, jwks_uri comes from the RFC 8414 metadata.'),
     jwksUri: asUrl({ allowQuery: true }).optional().describe('The server\'s JWK Set URL, when not taken from its RFC 8414 metadata.'),
+    tokenEndpoint: asUrl({ allowQuery: true }).optional().describe('The server\'s token endpoint. Only stated to callers (the client credentials flow of A2A Agent Cards); the gateway never calls it. Needed by A2A routes that accept its tokens.'),
     refreshSeconds: seconds(MIN_KEY_REFRESH_SECONDS, MAX_KEY_REFRESH_SECONDS).optional().describe(`Seconds between background refreshes of fetched keys and metadata. Default ${DEFAULT_KEY_REFRESH_SECONDS}.`),
     unknownKidCooldownSeconds: seconds(1, 3600).optional().describe(`A token naming an unknown kid triggers a refetch at most this often. Default ${DEFAULT_UNKNOWN_KID_COOLDOWN_SECONDS}.`),
     maxStaleSeconds: seconds(60, MAX_KEY_MAX_STALE_SECONDS).optional().describe(`Last-known keys keep verifying this long while the source fails; then tokens of this issuer fail closed (503). Default ${DEFAULT_KEY_MAX_STALE_SECONDS}.`),

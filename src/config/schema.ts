@@ -23,6 +23,7 @@ import { parseWorkloadId, workloadOrigin } from '../identity/workload-id.ts';
 import { fetchUrlProblem, hasSpiffeAlgorithm, trustDomainOrigin, trustDomainsSchema } from './trust-domains.ts';
 import { authorizationServersSchema, issuerIdentifier } from './authorization-servers.ts';
 import { federationSchema } from './federation.ts';
+import { a2aRouteSchema, agentCardKeysSchema } from './a2a.ts';
 import { relyingPartiesSchema, relyingPartyProblems } from './relying-parties.ts';
 import { DEFAULT_DPOP_ALGORITHMS } from '../verify/dpop.ts';
 import { ASYMMETRIC_JWS_ALGORITHMS } from '../crypto/algorithms.ts';
@@ -108,7 +109,7 @@ const oauth = z
     resource: httpUrl.optional().describe('This route\'s resource identifier (RFC 8707, RFC 9728): the access token\'s aud must contain it. Default: publicUrl + the route path. Never taken from the request.'),
     ...requirementFields,
     tools: z.record(z.string().min(1).max(128), operationRequirement).optional().describe('MCP routes: extra requirements per tool (tools/call by params.name), added to the route\'s own.'),
-    methods: z.record(z.string().min(1).max(128).regex(/^[A-Za-z0-9_/.-]+$/), operationRequirement).optional().describe('MCP routes: extra requirements per JSON-RPC method (e.g. "resources/read"), added to the route\'s own.'),
+    methods: z.record(z.string().min(1).max(128).regex(/^[A-Za-z0-9_/.-]+$/), operationRequirement).optional().describe('MCP and A2A routes: extra requirements per method, added to the route\'s own: MCP JSON-RPC methods (e.g. "resources/read"); A2A methods by their 1.0 names (e.g. "SendMessage", "GetExtendedAgentCard"), whichever binding or protocol version the call uses.'),
     scopesSupported: scopeList.optional().describe('scopes_supported in the RFC 9728 metadata. Default: every scope the route, its tools and its methods require.'),
     dpop: z.enum(['allowed', 'required', 'disabled']).default('allowed').describe('DPoP (RFC 9449): "allowed" (Bearer or DPoP; a DPoP-bound token must come with its proof), "required" (DPoP only), "disabled" (Bearer only). Default "allowed".'),
     dpopNonce: z.boolean().default(false).describe('Require a server-issued nonce in DPoP proofs (RFC 9449 §9): a proof without the current one gets 401 use_dpop_nonce with a DPoP-Nonce field.'),
@@ -269,6 +270,7 @@ const route = z
       .optional()
       .describe('Authenticate the gateway itself to the upstream. The caller\'s credentials are never forwarded either way.'),
     egress: egress.optional(),
+    a2a: a2aRouteSchema.optional(),
     limits: routeLimits.optional().describe('Overrides of the gateway body and timeout limits for this route.'),
   })
   .superRefine((r, ctx) => {
@@ -283,6 +285,8 @@ const route = z
     if (r.auth && r.auth.wit === undefined && r.auth.jwtSvid === undefined && r.auth.mtls === undefined && r.auth.oauth === undefined) ctx.addIssue({ code: 'custom', path: ['auth'], message: 'names no credential: add "wit", "jwtSvid", "mtls" and/or "oauth"' });
     const o = r.auth?.oauth;
     if (o) oauthRouteProblems(r.protocol, r.auth!, o, ctx);
+    if (r.a2a && r.protocol !== 'a2a') ctx.addIssue({ code: 'custom', path: ['a2a'], message: 'only on "protocol": "a2a" routes' });
+    if (r.a2a?.skills && !o) ctx.addIssue({ code: 'custom', path: ['a2a', 'skills'], message: 'needs auth.oauth: skill scopes are access token scopes' });
     if (r.egress) {
       // The subject token of the exchange is the caller's access token: only an OAuth route has one.
       if (!o) ctx.addIssue({ code: 'custom', path: ['egress'], message: 'needs auth.oauth: the caller\'s access token is what is exchanged' });
@@ -311,10 +315,8 @@ function oauthRouteProblems(protocol: string, auth: { wit?: { carriage: string; 
   const at = (...path: (string | number)[]) => ['auth', 'oauth', ...path];
   // Both read `Authorization: Bearer`: a bearer JWT-SVID and a bearer access token could not be told apart.
   if (auth.jwtSvid !== undefined) ctx.addIssue({ code: 'custom', path: ['auth', 'jwtSvid'], message: 'cannot be combined with oauth: both are Authorization: Bearer tokens' });
-  if (protocol !== 'mcp') {
-    if (o.tools !== undefined) ctx.addIssue({ code: 'custom', path: at('tools'), message: 'only on "protocol": "mcp" routes' });
-    if (o.methods !== undefined) ctx.addIssue({ code: 'custom', path: at('methods'), message: 'only on "protocol": "mcp" routes' });
-  }
+  if (protocol !== 'mcp' && o.tools !== undefined) ctx.addIssue({ code: 'custom', path: at('tools'), message: 'only on "protocol": "mcp" routes' });
+  if (protocol === 'http' && o.methods !== undefined) ctx.addIssue({ code: 'custom', path: at('methods'), message: 'only on "protocol": "mcp" or "a2a" routes' });
   if (o.dpop === 'disabled') {
     if (o.dpopNonce) ctx.addIssue({ code: 'custom', path: at('dpopNonce'), message: 'needs DPoP: set dpop to "allowed" or "required"' });
     if (o.dpopAlgorithms !== undefined) ctx.addIssue({ code: 'custom', path: at('dpopAlgorithms'), message: 'needs DPoP: set dpop to "allowed" or "required"' });
@@ -395,6 +397,7 @@ export const gatewayConfigSchema = z
       })
       .optional()
       .describe('Mint Transaction Tokens for upstreams (routes with txnToken) and, with service, for other workloads.'),
+    agentCards: agentCardKeysSchema.optional(),
     identity: z
       .strictObject({
         workloadId: z.string().max(2048).optional().describe('The WIT\'s sub must be this identifier (a check that the right credential was deployed).'),
@@ -432,6 +435,7 @@ export const gatewayConfigSchema = z
       identityProblems(cfg.identity !== undefined, routes, ctx);
       txnServiceProblems(cfg, routes, ctx);
       txnExternalProblems(cfg, routes, ctx);
+      a2aProblems(cfg, routes, ctx);
       if (cfg.transactionTokens === undefined) {
         routes.forEach((r, i) => {
           if (isRecord(r) && r.txnToken !== undefined) ctx.addIssue({ code: 'custom', path: ['routes', i, 'txnToken'], message: 'needs the top-level transactionTokens (the trust domain and keys Txn-Tokens are minted for)' });
@@ -455,6 +459,27 @@ function txnExternalProblems(cfg: { transactionTokens?: unknown }, routes: unkno
     if (!isRecord(r) || !isRecord(r.txnToken)) return;
     if (r.txnToken.peers !== undefined) ctx.addIssue({ code: 'custom', path: ['routes', i, 'txnToken', 'peers'], message: 'not with transactionTokens.external: the gateway holds no Txn-Token keys to replace a peer\'s token with' });
     if (isRecord(r.auth) && r.auth.mtls !== undefined && !(isRecord(r.auth.oauth) && r.auth.oauth.withWorkload === true)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'auth', 'mtls'], message: 'not with txnToken and transactionTokens.external: an X509-SVID is no token the gateway can send the TTS as subject_token' });
+  });
+}
+
+/**
+ * A2A routes: a card states the OAuth flow callers use, so each authorization server of an A2A OAuth route needs its
+ * token endpoint; a signed card must outlive no client's cache of it (the signing key stays published one rotation
+ * period after it stops signing: txn/key-ring.ts).
+ */
+function a2aProblems(cfg: { authorizationServers?: unknown; agentCards?: unknown }, routes: unknown[], ctx: z.RefinementCtx): void {
+  const servers = isRecord(cfg.authorizationServers) ? cfg.authorizationServers : {};
+  const rotation = isRecord(cfg.agentCards) && typeof cfg.agentCards.keyRotationSeconds === 'number' ? cfg.agentCards.keyRotationSeconds : 24 * 60 * 60;
+  routes.forEach((r, i) => {
+    if (!isRecord(r) || r.protocol !== 'a2a') return;
+    const oauth = isRecord(r.auth) && isRecord(r.auth.oauth) ? r.auth.oauth : undefined;
+    const issuers = Array.isArray(oauth?.authorizationServers) ? oauth.authorizationServers : [];
+    issuers.forEach((issuer, j) => {
+      const server = typeof issuer === 'string' ? servers[issuer] : undefined;
+      if (isRecord(server) && server.tokenEndpoint === undefined) ctx.addIssue({ code: 'custom', path: ['routes', i, 'auth', 'oauth', 'authorizationServers', j], message: `authorizationServers["${issuer}"].tokenEndpoint is needed: the Agent Card declares the OAuth client credentials flow with it` });
+    });
+    const card = isRecord(r.a2a) && isRecord(r.a2a.card) ? r.a2a.card : undefined;
+    if (typeof card?.maxAgeSeconds === 'number' && card.maxAgeSeconds > rotation) ctx.addIssue({ code: 'custom', path: ['routes', i, 'a2a', 'card', 'maxAgeSeconds'], message: `must not exceed agentCards.keyRotationSeconds (${rotation}): a cached card must still verify` });
   });
 }
 

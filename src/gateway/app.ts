@@ -31,7 +31,11 @@ import { dpopNonces } from './dpop-nonce.ts';
 import { introspector } from './introspect.ts';
 import { mcpFront } from './mcp-front.ts';
 import { isPreflight, OAUTH_CORS, preflightResponse } from './cors.ts';
-import { txnKeyRing } from '../txn/key-ring.ts';
+import { AGENT_CARD_KEY_RING_CACHE_KEY, txnKeyRing } from '../txn/key-ring.ts';
+import { A2A_DEFAULTS } from '../config/a2a.ts';
+import { agentCardService, AGENT_CARD_PATHS } from './a2a-card.ts';
+import { a2aFront, type A2aFront, type SkillPolicy } from './a2a-front.ts';
+import { a2aBinding, type A2aBinding, type A2aRequestInfo } from '../protocols/a2a-request.ts';
 import { mintTxnToken } from '../mint/txn-token.ts';
 import { replacementClaims, txnClaims } from './txn-rebind.ts';
 import { txnPeers, type PeerTxnCheck } from './txn-peer.ts';
@@ -68,6 +72,11 @@ export interface GatewayOptions {
   ownIdentity?: OwnIdentitySource;
   /** Epoch milliseconds, for credential lifetimes. Default `Date.now`. */
   now?: () => number;
+  /**
+   * Which skills of an A2A authenticated extended card a caller may see, asked per skill after the route's own
+   * `a2a.skills` scopes allowed it (the authorization stage's hook). Default: those scopes alone decide.
+   */
+  a2aSkillPolicy?: SkillPolicy;
 }
 
 /** Per-request values a runtime entry passes as the second argument of `fetch`. */
@@ -137,6 +146,18 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     routes.set(route, { ...resolveRoute(route, i, config, options), authenticate: authenticatorFor(route), readsSignedBodies: route.auth?.wit?.proofs.includes('http-sig') === true }),
   );
   const match = routeMatcher(config.routes);
+  // A2A routes (a2a-front.ts, a2a-card.ts): cards signed with a key ring of their own, published in the gateway JWKS.
+  const a2aRoutes = config.routes.filter((r) => r.protocol === 'a2a');
+  const cardKeys = a2aRoutes.some((r) => (r.a2a ?? A2A_DEFAULTS).sign)
+    ? txnKeyRing(state.cache, { now, rotationMs: (config.agentCards?.keyRotationSeconds ?? 24 * 60 * 60) * 1000, cacheKey: AGENT_CARD_KEY_RING_CACHE_KEY })
+    : undefined;
+  const a2aFronts = new Map<RouteConfig, A2aFront>();
+  for (const r of a2aRoutes) {
+    const resolved = routes.get(r)!;
+    const a2a = r.a2a ?? A2A_DEFAULTS;
+    const card = agentCardService({ route: r, a2a, servers, publicUrl, base: resolved.base, send: resolved.send, timeoutMs: resolved.timeoutMs, keys: a2a.sign ? cardKeys : undefined, jwksUrl: new URL(GATEWAY_JWKS_PATH, publicUrl).href, now });
+    a2aFronts.set(r, a2aFront(r.path, a2a, card, options.a2aSkillPolicy));
+  }
   // RFC 9728 §3.1: each OAuth route's metadata at the well-known path derived from its resource identifier.
   // With `external` the gateway mints nothing: no key ring, no Txn-Token keys in its JWKS (txn-external.ts asks the TTS).
   const txnExternalConfig = config.transactionTokens?.external;
@@ -169,7 +190,7 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
   // One MCP front per route: a session id is bound within the route whose upstream opened it.
   const mcpFronts = new Map(config.routes.filter((r) => r.protocol === 'mcp').map((r, i) => [r, mcpFront(state.cache, r.path.length <= 128 ? r.path : `route-${i}`)] as const));
 
-  const app = new Hono<{ Bindings: ConnectionInfo | undefined; Variables: { requestId: string; started: number; path: string } }>();
+  const app = new Hono<{ Bindings: ConnectionInfo | undefined; Variables: { requestId: string; started: number; path: string; a2a?: { binding: A2aBinding; rpcId?: string | number | null } } }>();
 
   app.use(async (c, next) => {
     const inbound = c.req.header('x-request-id');
@@ -181,7 +202,7 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     await next();
   });
 
-  type Ctx = { req: { raw: Request }; env: ConnectionInfo | undefined; executionCtx: unknown; get(key: 'started'): number; get(key: 'path'): string };
+  type Ctx = { req: { raw: Request }; env: ConnectionInfo | undefined; executionCtx: unknown; get(key: 'started'): number; get(key: 'path'): string; get(key: 'a2a'): { binding: A2aBinding; rpcId?: string | number | null } | undefined };
   const record = (c: Ctx, event: Omit<AuditEvent, 'time' | 'method' | 'path' | 'client' | 'durationMs'>) => {
     const req = c.req.raw;
     const started = c.get('started') ?? Date.now();
@@ -200,7 +221,9 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     const decision = spec.decision;
     const status = extra.wire?.status ?? spec.status;
     record(c, { requestId, decision, reason: code, status, detail, ...(route ? { route: route.path, protocol: route.protocol } : {}), ...(extra.principal ? { principal: extra.principal } : {}) });
-    return errorResponse(code, requestId, route?.protocol, extra.wire);
+    // A2A errors take the shape of the binding the call used (JSON-RPC error object or google.rpc.Status).
+    const a2aShape = route?.protocol === 'a2a' ? c.get('a2a') : undefined;
+    return errorResponse(code, requestId, route?.protocol, a2aShape ? { ...extra.wire, a2a: a2aShape } : extra.wire);
   };
 
   app.use(async (c, next) => {
@@ -229,14 +252,15 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
       }
       return serveResourceMetadata(c.req.raw, await entry.signed(signer, now()), requestId);
     }
-    if ((own || txn?.keys) && path === GATEWAY_JWKS_PATH) {
+    if ((own || txn?.keys || cardKeys) && path === GATEWAY_JWKS_PATH) {
       // The gateway's JWK Set, public members only: the key of its signed metadata (RFC 9728 jwks_uri) and its
       // Txn-Token signing keys (current, previous and next: a verifier refetches on an unknown kid).
       const keys: unknown[] = [];
       const problems: string[] = [];
       if (own) await own.current().then((id) => keys.push(id.metadata.publicJwk), (error: unknown) => problems.push(error instanceof Error ? error.message : 'identity unavailable'));
       if (txn?.keys) await txn.keys.publicKeys().then((list) => keys.push(...list), (error: unknown) => problems.push(error instanceof Error ? error.message : 'txn keys unavailable'));
-      if (keys.length === 0) return fail(c, c.get('requestId'), own ? 'ERR_OWN_IDENTITY_UNAVAILABLE' : 'ERR_TXN_TOKEN_UNAVAILABLE', problems.join('; '));
+      if (cardKeys) await cardKeys.publicKeys().then((list) => keys.push(...list), (error: unknown) => problems.push(error instanceof Error ? error.message : 'card keys unavailable'));
+      if (keys.length === 0) return fail(c, c.get('requestId'), own ? 'ERR_OWN_IDENTITY_UNAVAILABLE' : txn?.keys ? 'ERR_TXN_TOKEN_UNAVAILABLE' : 'ERR_A2A_CARD_SIGNING_UNAVAILABLE', problems.join('; '));
       // Short caching: a rotated-in Txn-Token key must reach verifiers before it signs (key-ring.ts publishes it early).
       return c.json({ keys }, 200, { 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=60', 'x-request-id': c.get('requestId') });
     }
@@ -268,6 +292,17 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     const target = upstreamUrl(route.base, found.rest, searchOf(req.url));
     if (!target) return fail(c, requestId, 'ERR_PATH_INVALID', 'encoded separator or control character in the path', route.config);
     const oauthRoute = route.authenticate?.oauth;
+    const a2a = a2aFronts.get(route.config);
+    if (a2a) {
+      c.set('a2a', { binding: a2aBinding(req.method, found.rest) });
+      // Agent Cards are discovery documents: served by the gateway, before (and without) authentication.
+      if ((req.method === 'GET' || req.method === 'HEAD') && (AGENT_CARD_PATHS as readonly string[]).includes(found.rest)) {
+        const served = await a2a.card.serve(req, requestId);
+        if (served.code) return fail(c, requestId, served.code, served.detail ?? '', route.config);
+        record(c, { requestId, decision: 'allow', reason: 'A2A_AGENT_CARD', status: served.response!.status, ...routeTag, ...(served.detail ? { detail: served.detail } : {}) });
+        return served.response!;
+      }
+    }
     // A browser asks before sending Authorization; the preflight carries no credential, so it is answered here.
     if (oauthRoute && isPreflight(req)) return preflightResponse(req, route.config.protocol === 'mcp' ? 'GET, POST, DELETE' : 'GET, HEAD, POST, PUT, PATCH, DELETE', requestId);
 
@@ -318,7 +353,9 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     if (declaredLengthExceeds(req.headers, route.maxBodyBytes)) return fail(c, requestId, 'ERR_BODY_TOO_LARGE', `declared length over ${route.maxBodyBytes}`, route.config, who);
 
     let mcpInfo: McpRequestInfo | undefined;
-    if (route.config.protocol === 'mcp') {
+    let a2aInfo: A2aRequestInfo | undefined;
+    if (route.config.protocol === 'mcp' || a2a) {
+      // What the call asks for is read from its whole body (bounded), after authentication.
       let body: Uint8Array | undefined = signedBody;
       if (body === undefined && req.method === 'POST') {
         const read = await readBody();
@@ -329,12 +366,21 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
         if (!read.ok) return fail(c, requestId, read.code, read.detail, route.config, who);
         body = read.body;
       }
-      const inspected = await mcpFronts.get(route.config)!.inspect(req, body, principal);
-      if (!inspected.ok) return fail(c, requestId, inspected.code, inspected.detail, route.config, who);
-      mcpInfo = inspected.value;
+      if (a2a) {
+        const inspected = a2a.inspect(req, found.rest, body);
+        if (inspected.ok && inspected.value) c.set('a2a', { binding: inspected.value.binding, rpcId: inspected.value.rpcId ?? null });
+        if (!inspected.ok) return fail(c, requestId, inspected.code, inspected.detail, route.config, who);
+        a2aInfo = inspected.value;
+      } else {
+        const inspected = await mcpFronts.get(route.config)!.inspect(req, body, principal);
+        if (!inspected.ok) return fail(c, requestId, inspected.code, inspected.detail, route.config, who);
+        mcpInfo = inspected.value;
+      }
     }
-    // Scopes and step-up per operation (RFC 6750 §3.1, RFC 9470 §3): the route's, plus its MCP tools' and methods'.
-    const requirement = oauthRoute ? operationRequirement(route.config.auth!.oauth!, mcpInfo?.calls ?? []) : undefined;
+    // Scopes and step-up per operation (RFC 6750 §3.1, RFC 9470 §3): the route's, plus its MCP tools' and methods'
+    // or its A2A method's.
+    const operations = mcpInfo?.calls ?? (a2aInfo?.method ? [{ method: a2aInfo.method }] : []);
+    const requirement = oauthRoute ? operationRequirement(route.config.auth!.oauth!, operations) : undefined;
     if (oauthRoute && principal) {
       const problem = oauthRoute.requirementProblem(principal.user, requirement!);
       if (problem) return fail(c, requestId, problem.code, problem.detail, route.config, { ...who, wire: { challenges: problem.challenges, headers: { ...authHeaders, ...OAUTH_CORS } } });
@@ -360,6 +406,7 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
         requiredScopes: requirement?.scopes ?? [],
         defaultScope: route.config.txnToken.scope ?? [`route:${route.config.path}`],
         ...(mcpInfo ? { calls: mcpInfo.calls } : {}),
+        ...(a2aInfo?.method ? { a2a: a2aInfo.taskId === undefined ? { method: a2aInfo.method } : { method: a2aInfo.method, taskId: a2aInfo.taskId } } : {}),
         ...(c.env?.clientAddress ? { clientAddress: c.env.clientAddress } : {}),
       });
       let lifetimeSeconds = txn.config.lifetimeSeconds;
@@ -422,7 +469,13 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
       }
       return fail(c, requestId, result.code, result.detail, route.config, who);
     }
-    const upstream = result.response;
+    let upstream = result.response;
+    if (a2a) {
+      // The extended card, rewritten and signed for this caller (a2a-front.ts); any other answer as it came.
+      const shown = await a2a.respond(upstream, a2aInfo, principal);
+      if (!shown.ok) return fail(c, requestId, shown.code, shown.detail, route.config, who);
+      upstream = shown.value;
+    }
     const reason = principal ? 'AUTHENTICATED' : 'PUBLIC_ROUTE';
     // A session the upstream opened is bound before the caller can use it (mcp-front.ts); a failed write only means
     // the caller is asked to open a new session.

@@ -1,9 +1,11 @@
 /**
  * Gateway-generated error responses. Two shapes (DESIGN principle 2): RFC 9457 problem+json everywhere,
  * and a JSON-RPC error body on MCP routes, because MCP clients read a 4xx without a JSON-RPC body as
- * "legacy server" or "session expired" (MCP 2026-07-28 transports; 2025-11-25 session handling). The wire
- * carries a generic title, the status, a stable code and the request id, never the input that caused the
- * error nor the detail (that goes to the audit event).
+ * "legacy server" or "session expired" (MCP 2026-07-28 transports; 2025-11-25 session handling). On A2A routes,
+ * once the caller knows the call's binding (ErrorOptions.a2a), the binding's own error shape: a JSON-RPC error
+ * object, or the google.rpc.Status JSON of the HTTP+JSON binding (A2A 1.0 §5.4, §11.6), which A2A SDK clients
+ * turn into typed errors; without it, problem+json. The wire carries a generic title, the status, a stable code
+ * and the request id, never the input that caused the error nor the detail (that goes to the audit event).
  *
  * Credential failures (the verifiers' codes, src/verify/errors.ts, plus the gateway's own carriage codes):
  *   - WIT: 400 (workload-creds-02 §5.2; 401 NOT RECOMMENDED there), no challenge.
@@ -39,6 +41,9 @@ import {
 import type { EgressErrorCode } from './egress.ts';
 import type { TxnExternalErrorCode } from './txn-external.ts';
 import { MCP_JSONRPC_CODES, MCP_REQUEST_ERRORS, type McpRequestErrorCode } from '../protocols/mcp-request.ts';
+import { A2A_JSONRPC_CODES, type A2aBinding, type A2aRequestErrorCode } from '../protocols/a2a-request.ts';
+import type { A2aCardErrorCode } from './a2a-card.ts';
+import type { A2aPushUrlErrorCode } from '../a2a/push-urls.ts';
 
 /** Codes of the gateway's own credential extraction (src/gateway/credentials.ts), beside the verifiers' codes. */
 export type CredentialErrorCode =
@@ -69,6 +74,9 @@ export type AuthErrorCode =
 /** The MCP front's refusals: the request itself (mcp-request.ts) and legacy session binding. */
 export type McpErrorCode = McpRequestErrorCode | 'ERR_MCP_SESSION_FOREIGN' | 'ERR_MCP_SESSION_UNKNOWN';
 
+/** The A2A front's refusals of a call: the request itself (a2a-request.ts) and its push notification URLs (push-urls.ts). */
+export type A2aErrorCode = A2aRequestErrorCode | A2aPushUrlErrorCode | A2aCardErrorCode;
+
 export type ErrorCode =
   | 'ERR_ROUTE_NOT_FOUND'
   | 'ERR_PATH_INVALID'
@@ -88,7 +96,8 @@ export type ErrorCode =
   | TxnExternalErrorCode // Txn-Tokens from an external Transaction Token Service (gateway/txn-external.ts)
   | 'ERR_INTERNAL'
   | AuthErrorCode
-  | McpErrorCode;
+  | McpErrorCode
+  | A2aErrorCode;
 
 interface ErrorSpec {
   status: number;
@@ -142,6 +151,19 @@ const ERRORS: Record<ErrorCode, ErrorSpec> = {
   // A session the gateway never saw opened (or whose binding expired): 404 makes MCP clients start a new session
   // (2025-11-25 transports), with the SDK's "Session not found" JSON-RPC code.
   ERR_MCP_SESSION_UNKNOWN: { status: 404, title: 'Session not found', decision: 'deny', jsonRpc: -32001 },
+  // A2A front: a malformed call (400, A2A §5.4 and JSON-RPC 2.0 §5.1 codes), and a push notification URL outside the
+  // route's allow-list: a bad parameter value, so -32602 Invalid params.
+  ERR_A2A_REQUEST_INVALID: { status: 400, title: 'Invalid A2A request', decision: 'deny', jsonRpc: A2A_JSONRPC_CODES.ERR_A2A_REQUEST_INVALID },
+  ERR_A2A_PARSE_ERROR: { status: 400, title: 'Request body is not JSON', decision: 'deny', jsonRpc: A2A_JSONRPC_CODES.ERR_A2A_PARSE_ERROR },
+  ERR_A2A_CONTENT_TYPE_NOT_SUPPORTED: { status: 400, title: 'Content type not supported', decision: 'deny', jsonRpc: A2A_JSONRPC_CODES.ERR_A2A_CONTENT_TYPE_NOT_SUPPORTED },
+  ERR_A2A_PUSH_URL_NOT_ALLOWED: { status: 400, title: 'Push notification URL not allowed', decision: 'deny', jsonRpc: -32602 },
+  // Agent Cards (a2a-card.ts): the upstream's card cannot be served as the gateway's (502), the card key ring's store
+  // failed (503), or the caller asked for a protocol version the card does not declare (A2A §3.1: 400, -32009).
+  ERR_A2A_CARD_UNAVAILABLE: { status: 502, title: 'Agent card unavailable', decision: 'error' },
+  ERR_A2A_CARD_INVALID: { status: 502, title: 'Upstream agent card invalid', decision: 'error' },
+  ERR_A2A_CARD_SIGNATURE_INVALID: { status: 502, title: 'Upstream agent card signature invalid', decision: 'error' },
+  ERR_A2A_CARD_SIGNING_UNAVAILABLE: { status: 503, title: 'Agent card signing unavailable', decision: 'error' },
+  ERR_A2A_VERSION_NOT_SUPPORTED: { status: 400, title: 'A2A version not supported', decision: 'deny', jsonRpc: -32009 },
   ERR_CREDENTIALS_MISSING: { status: 401, title: 'Authentication required', decision: 'deny' },
   ERR_WIT_MISSING: { status: WIT_FAILURE_STATUS, title: 'Workload identity token missing', decision: 'deny' },
   ERR_WPT_MISSING: { status: 401, title: 'Workload proof token missing', decision: 'deny' },
@@ -191,7 +213,8 @@ export function errorSpec(code: ErrorCode): ErrorSpec {
   return ERRORS[code];
 }
 
-/** JSON-RPC "server error" range (JSON-RPC 2.0 §5.1): the gateway, not the MCP server, refused the call. */
+/** JSON-RPC "server error" range (JSON-RPC 2.0 §5.1): the gateway, not the MCP server or A2A agent, refused the call.
+ * A2A reserves -32001…-32009 for its own errors (§5.4); -32000 is none of them. */
 const JSONRPC_GATEWAY_ERROR = -32000;
 
 /** Per-response overrides: the status of a carriage-dependent failure, and the challenges of a 401. */
@@ -201,6 +224,8 @@ export interface ErrorOptions {
   challenges?: readonly string[];
   /** Further response fields (`DPoP-Nonce`, CORS exposure of the challenge). */
   headers?: Readonly<Record<string, string>>;
+  /** On A2A routes: the binding of the call (and its JSON-RPC id), for an error in that binding's shape. */
+  a2a?: { binding: A2aBinding; rpcId?: string | number | null };
 }
 
 export function errorResponse(code: ErrorCode, requestId: string, protocol?: Protocol, options: ErrorOptions = {}): Response {
@@ -212,10 +237,68 @@ export function errorResponse(code: ErrorCode, requestId: string, protocol?: Pro
   let body: string;
   if (protocol === 'mcp') {
     headers.set('content-type', 'application/json');
-    body = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: ERRORS[code].jsonRpc ?? JSONRPC_GATEWAY_ERROR, message: title, data: { status, code, requestId } } });
+    body = JSON.stringify(jsonRpcError(code, requestId, status, null));
+  } else if (protocol === 'a2a' && options.a2a) {
+    headers.set('content-type', 'application/json');
+    body = JSON.stringify(options.a2a.binding === 'JSONRPC' ? jsonRpcError(code, requestId, status, options.a2a.rpcId ?? null) : googleRpcStatus(code, requestId, status));
   } else {
     headers.set('content-type', 'application/problem+json');
     body = JSON.stringify({ type: 'about:blank', title, status, code, requestId });
   }
   return new Response(body, { status, headers });
+}
+
+/** A JSON-RPC error response (JSON-RPC 2.0 §5): the request's id (null when unknown), the gateway's code in `data`. */
+function jsonRpcError(code: ErrorCode, requestId: string, status: number, id: string | number | null) {
+  return { jsonrpc: '2.0', id, error: { code: ERRORS[code].jsonRpc ?? JSONRPC_GATEWAY_ERROR, message: ERRORS[code].title, data: { status, code, requestId } } };
+}
+
+/**
+ * The A2A HTTP+JSON error body (A2A 1.0 §11.6: google.rpc.Status as JSON, the AIP-193 shape): `code` is the HTTP
+ * status, `status` its canonical gRPC code name, and a google.rpc.ErrorInfo whose reason is the gateway's code, in
+ * the gateway's own domain (A2A's own reasons, domain "a2a-protocol.org", are the agent's to send).
+ */
+function googleRpcStatus(code: ErrorCode, requestId: string, status: number) {
+  return {
+    error: {
+      code: status,
+      status: grpcStatusName(status),
+      message: ERRORS[code].title,
+      details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: code, domain: 'portcullis', metadata: { requestId } }],
+    },
+  };
+}
+
+/**
+ * Canonical gRPC code names by HTTP status: google/rpc/code.proto's "HTTP Mapping" read backwards, where it names one.
+ * Choices where it does not:
+ *   - 405 UNIMPLEMENTED: the operation is not supported on that resource (gRPC's answer to an unknown method).
+ *   - 413, 431 RESOURCE_EXHAUSTED: gRPC's own status for a message over the configured size limit (grpc
+ *     doc/statuscodes.md); not INVALID_ARGUMENT, since the request is well-formed and a larger limit would take it.
+ *   - 502 UNAVAILABLE: what gRPC clients make of a proxy's 502 (grpc doc/http-grpc-status-mapping.md); the gateway
+ *     answers 502 when the upstream (or an authorization server it depends on) failed, which a retry may fix, and
+ *     UNKNOWN would hide that hint.
+ * Any other status: UNKNOWN (code.proto: errors that carry too little information).
+ */
+const GRPC_STATUS_NAMES: ReadonlyMap<number, string> = new Map([
+  [400, 'INVALID_ARGUMENT'],
+  [401, 'UNAUTHENTICATED'],
+  [403, 'PERMISSION_DENIED'],
+  [404, 'NOT_FOUND'],
+  [405, 'UNIMPLEMENTED'],
+  [409, 'ABORTED'],
+  [412, 'FAILED_PRECONDITION'],
+  [413, 'RESOURCE_EXHAUSTED'],
+  [429, 'RESOURCE_EXHAUSTED'],
+  [431, 'RESOURCE_EXHAUSTED'],
+  [499, 'CANCELLED'],
+  [500, 'INTERNAL'],
+  [501, 'UNIMPLEMENTED'],
+  [502, 'UNAVAILABLE'],
+  [503, 'UNAVAILABLE'],
+  [504, 'DEADLINE_EXCEEDED'],
+]);
+
+export function grpcStatusName(status: number): string {
+  return GRPC_STATUS_NAMES.get(status) ?? 'UNKNOWN';
 }

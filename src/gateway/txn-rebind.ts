@@ -13,7 +13,7 @@
  *   - `rctx` (request context): the authentication method (`authn`), the client address, and for an access token
  *     its issuer and client;
  *   - `tctx` (transaction context, immutable down the call chain): the route, and on MCP routes the JSON-RPC
- *     method and tool / prompt / resource name of each call.
+ *     method and tool / prompt / resource name of each call; on A2A routes the A2A method (1.0 name) and task id.
  *
  * A peer gateway's Txn-Token (route `txnToken.peers`, verified by txn-peer.ts) is replaced instead (replacementClaims,
  * the draft's "Replacement Txn-Tokens"): `txn`, `sub`, `aud` and `tctx` kept; `scope` = the peer token's scope-tokens
@@ -44,6 +44,8 @@ export interface RebindContext {
   defaultScope: readonly string[];
   /** The MCP calls the request carries (mcp-front.ts), none on other routes. */
   calls?: readonly McpCall[];
+  /** The A2A operation (protocols/a2a-request.ts), on A2A routes when the request names one. */
+  a2a?: { method: string; taskId?: string };
   clientAddress?: string;
 }
 
@@ -59,6 +61,7 @@ export function txnClaims(principal: Principal, ctx: RebindContext): TxnTokenCla
   }
   const tctx: Record<string, unknown> = { route: ctx.route };
   if (ctx.calls && ctx.calls.length > 0) tctx.mcp = ctx.calls.map((call) => (call.name === undefined ? { method: call.method } : { method: call.method, name: call.name }));
+  if (ctx.a2a) tctx.a2a = ctx.a2a.taskId === undefined ? { method: ctx.a2a.method } : { method: ctx.a2a.method, task_id: ctx.a2a.taskId };
   return {
     aud: ctx.trustDomain,
     // Config validation and authentication guarantee one of the two: a principal names a workload or a user.

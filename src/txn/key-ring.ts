@@ -9,7 +9,7 @@
  * (MAX_TXN_TOKEN_LIFETIME_SECONDS) plus the largest clock skew. From the middle of period p the key of p + 1 is generated
  * ahead and published too, so verifiers that refresh their JWKS every few minutes hold it before it signs anything.
  *
- * Shared state: one JSON ring under TXN_KEY_RING_CACHE_KEY in `state.cache` (a Durable Object on Workers), holding
+ * Shared state: one JSON ring under TXN_KEY_RING_CACHE_KEY (or the caller's `cacheKey`) in `state.cache` (a Durable Object on Workers), holding
  * the PRIVATE JWKs of the periods still in use. That is deliberate: every isolate must sign with the same key, and
  * the Cache port is the only state all isolates share. So the state store holds signing secrets and must be treated
  * like one: it is the gateway's own Durable Object (or process memory), never a store reachable by others. The ring is
@@ -54,10 +54,15 @@ export interface TxnKeyRingOptions {
   now: () => number;
   /** Default DEFAULT_TXN_KEY_ROTATION_MS; at least MIN_TXN_KEY_ROTATION_MS. */
   rotationMs?: number;
+  /** Where the ring is kept in `state.cache`. Default TXN_KEY_RING_CACHE_KEY; another purpose (Agent Card signing,
+   * AGENT_CARD_KEY_RING_CACHE_KEY) keeps a ring of its own, so no key ever signs two kinds of object. */
+  cacheKey?: string;
 }
 
 /** Key of the shared ring in `state.cache` (versioned: a later format uses another key). */
 export const TXN_KEY_RING_CACHE_KEY = 'txn-signing-keys:v1';
+/** Key of the Agent Card signing ring (gateway/a2a-card.ts). */
+export const AGENT_CARD_KEY_RING_CACHE_KEY = 'agent-card-signing-keys:v1';
 
 /** One stored key: the period it signs in, and its private JWK (EC P-256, with `kid` and `alg`). */
 interface RingEntry {
@@ -85,6 +90,7 @@ export function txnKeyRing(cache: Cache, options: TxnKeyRingOptions): TxnKeyRing
     throw new RangeError(`rotationMs must be an integer of at least ${MIN_TXN_KEY_ROTATION_MS} (the longest Txn-Token plus clock skew)`);
   }
   const now = options.now;
+  const cacheKey = options.cacheKey ?? TXN_KEY_RING_CACHE_KEY;
   /** The stored ring outlives the periods it covers; every write renews it. */
   const ttlMs = 3 * rotationMs;
   /** Imported private keys by kid (keys of other periods are few; pruned with the ring). */
@@ -108,9 +114,9 @@ export function txnKeyRing(cache: Cache, options: TxnKeyRingOptions): TxnKeyRing
 
   // A failing store rejects (the caller fails closed, 503): a key only this isolate held could not be published by
   // the others, so the tokens it signed would not verify where the JWK Set is served by another isolate.
-  const read = async (): Promise<RingEntry[]> => parseRing(await cache.get<unknown>(TXN_KEY_RING_CACHE_KEY));
+  const read = async (): Promise<RingEntry[]> => parseRing(await cache.get<unknown>(cacheKey));
 
-  const write = (entries: RingEntry[]): Promise<void> => cache.set(TXN_KEY_RING_CACHE_KEY, { keys: entries } satisfies StoredRing, ttlMs);
+  const write = (entries: RingEntry[]): Promise<void> => cache.set(cacheKey, { keys: entries } satisfies StoredRing, ttlMs);
 
   /** Reads the ring, adds what is missing (keys for `period` and, when due, `period + 1`; lost keys this isolate used), writes, reads back. */
   const load = async (period: number): Promise<Memo> => {

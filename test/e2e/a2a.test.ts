@@ -53,9 +53,11 @@ describe('A2A through the gateway', () => {
     expect(fetched[0]?.url).toBe(`${stack.gateway}/a2a/.well-known/agent-card.json`);
     const card = await client.getAgentCard();
     expect(card.name).toBe('Portcullis demo echo agent');
-    expect(card.supportedInterfaces).toHaveLength(1);
-    expect(card.supportedInterfaces[0]).toMatchObject({ url: `${stack.gateway}/a2a/jsonrpc`, protocolBinding: 'JSONRPC', protocolVersion: '1.0' });
-    expect(card.supportedInterfaces[0]!.url.startsWith(stack.upstream)).toBe(false);
+    // The demo declares its JSON-RPC endpoint for 1.0 and 0.3; both now name the gateway.
+    expect(card.supportedInterfaces.map((i) => [i.url, i.protocolBinding, i.protocolVersion])).toEqual([
+      [`${stack.gateway}/a2a/jsonrpc`, 'JSONRPC', '1.0'],
+      [`${stack.gateway}/a2a/jsonrpc`, 'JSONRPC', '0.3'],
+    ]);
   });
 
   it('sends a message and gets the echo back', async () => {
@@ -88,28 +90,37 @@ describe('A2A through the gateway', () => {
     expect(last?.$case === 'statusUpdate' && last.value.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
     const a2a = stack.audit.filter((e) => e.route === '/a2a');
     expect(a2a.length).toBeGreaterThan(0);
-    for (const event of a2a) expect(event).toMatchObject({ decision: 'allow', reason: 'AUTHENTICATED', principal: { workloadId: AGENT, credential: 'wit+wpt' } });
+    // Cards are served by the gateway without authentication; every call to the agent was authenticated.
+    for (const event of a2a.filter((e) => e.reason !== 'A2A_AGENT_CARD')) expect(event).toMatchObject({ decision: 'allow', reason: 'AUTHENTICATED', principal: { workloadId: AGENT, credential: 'wit+wpt' } });
+    expect(a2a.some((e) => e.reason === 'A2A_AGENT_CARD')).toBe(true);
     expect(JSON.stringify(stack.audit)).not.toContain(credentials.wit);
   });
 
-  it('the gateway carries A2A-Version: without it the agent applies the 0.3 default and refuses', async () => {
-    const call = (headers: Record<string, string>) => send(`${stack.gateway}/a2a/jsonrpc`, {
+  it('the gateway carries A2A-Version: 1.0 with it, the 0.3 default without it, and an unknown version is the agent\'s to refuse', async () => {
+    const call = (method: string, headers: Record<string, string>) => send(`${stack.gateway}/a2a/jsonrpc`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'SendMessage', params: { message: { messageId: 'm-7', role: 'ROLE_USER', parts: [{ text: 'v?' }] } } }),
+      body: JSON.stringify({ jsonrpc: '2.0', id: 7, method, params: { message: { messageId: crypto.randomUUID(), role: 'ROLE_USER', parts: [{ text: 'v?' }] } } }),
     }).then((r) => r.json() as Promise<{ result?: { task?: { status?: { state?: string } } }; error?: { code: number } }>);
-    expect((await call({})).error?.code).toBe(-32009);
-    expect((await call({ 'A2A-Version': '1.0' })).result?.task?.status?.state).toBe('TASK_STATE_COMPLETED');
+    expect((await call('SendMessage', { 'A2A-Version': '1.0' })).result?.task?.status?.state).toBe('TASK_STATE_COMPLETED');
+    // No version means 0.3 (A2A §3.1), where the method is unknown: -32601 from the agent's 0.3 handler.
+    expect((await call('SendMessage', {})).error?.code).toBe(-32601);
+    expect((await call('SendMessage', { 'A2A-Version': '2.0' })).error?.code).toBe(-32009);
   });
 
-  it('refuses a caller without credentials, card included: 401 problem+json with WWW-Authenticate: WPT', async () => {
-    const response = await fetch(`${stack.gateway}/a2a/.well-known/agent-card.json`);
+  it('serves the card without credentials, but refuses a call without them: 401 JSON-RPC error with WWW-Authenticate: WPT', async () => {
+    const card = await fetch(`${stack.gateway}/a2a/.well-known/agent-card.json`, { headers: { 'a2a-version': '1.0' } });
+    expect(card.status).toBe(200);
+    expect(((await card.json()) as { name: string }).name).toBe('Portcullis demo echo agent');
+    const response = await fetch(`${stack.gateway}/a2a/jsonrpc`, { method: 'POST', headers: { 'content-type': 'application/json', 'a2a-version': '1.0' }, body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'GetTask', params: { id: 't' } }) });
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toBe('WPT');
-    expect(response.headers.get('content-type')).toBe('application/problem+json');
-    const problem = await response.json() as { code: string; requestId: string };
-    expect(problem.code).toBe('ERR_CREDENTIALS_MISSING');
-    expect(stack.audit.find((e) => e.requestId === problem.requestId)).toMatchObject({ decision: 'deny', reason: 'ERR_CREDENTIALS_MISSING', route: '/a2a' });
+    expect(response.headers.get('content-type')).toBe('application/json');
+    const body = await response.json() as { id: unknown; error: { data: { code: string; requestId: string } } };
+    // The body was not read for an unauthenticated caller, so the error cannot echo the request's id.
+    expect(body.id).toBeNull();
+    expect(body.error.data.code).toBe('ERR_CREDENTIALS_MISSING');
+    expect(stack.audit.find((e) => e.requestId === body.error.data.requestId)).toMatchObject({ decision: 'deny', reason: 'ERR_CREDENTIALS_MISSING', route: '/a2a' });
   });
 
   it('the agent serves the gateway\'s Txn-Token (every call above carried one) and refuses a forged one with its code', async () => {

@@ -264,7 +264,13 @@ describe('GatewayConfig: authorizationServers and auth.oauth', () => {
     const cases: Array<[unknown, string, string | RegExp]> = [
       [cfg({ oauth: oauth(), jwtSvid: { trustDomains: ['spiffe://dev.test'] } }), 'routes[0].auth.jwtSvid', 'cannot be combined with oauth: both are Authorization: Bearer tokens'],
       [cfg({ oauth: oauth({ tools: { t: { scopes: ['a'] } } }) }), 'routes[0].auth.oauth.tools', 'only on "protocol": "mcp" routes'],
-      [cfg({ oauth: oauth({ methods: { 'tools/list': { scopes: ['a'] } } }) }), 'routes[0].auth.oauth.methods', 'only on "protocol": "mcp" routes'],
+      [cfg({ oauth: oauth({ methods: { 'tools/list': { scopes: ['a'] } } }) }), 'routes[0].auth.oauth.methods', 'only on "protocol": "mcp" or "a2a" routes'],
+      [cfg({ oauth: oauth() }, {}, { protocol: 'a2a' }), 'routes[0].auth.oauth.authorizationServers[0]', `authorizationServers["${AS}"].tokenEndpoint is needed: the Agent Card declares the OAuth client credentials flow with it`],
+      [cfg({ oauth: oauth() }, {}, { protocol: 'mcp', a2a: {} }), 'routes[0].a2a', 'only on "protocol": "a2a" routes'],
+      [cfg({ wit: { trustDomains: ['spiffe://dev.test'] } }, {}, { protocol: 'a2a', a2a: { skills: { s: { scopes: ['a'] } } } }), 'routes[0].a2a.skills', 'needs auth.oauth: skill scopes are access token scopes'],
+      [cfg({ wit: { trustDomains: ['spiffe://dev.test'] } }, { agentCards: { keyRotationSeconds: 900 } }, { protocol: 'a2a', a2a: { card: { maxAgeSeconds: 901 } } }), 'routes[0].a2a.card.maxAgeSeconds', 'must not exceed agentCards.keyRotationSeconds (900): a cached card must still verify'],
+      [cfg({ wit: { trustDomains: ['spiffe://dev.test'] } }, {}, { protocol: 'a2a', a2a: { pushNotifications: { allowedUrls: ['http://hooks.example/'] } } }), 'routes[0].a2a.pushNotifications.allowedUrls[0]', 'must use https (push notifications carry the caller\'s credentials to this URL)'],
+      [cfg({ wit: { trustDomains: ['spiffe://dev.test'] } }, {}, { protocol: 'a2a', a2a: { pushNotifications: { allowedUrls: ['https://HOOKS.example/a'] } } }), 'routes[0].a2a.pushNotifications.allowedUrls[0]', 'must be written in normal form (https://hooks.example/a)'],
       [cfg({ oauth: oauth({ dpop: 'disabled', dpopNonce: true }) }), 'routes[0].auth.oauth.dpopNonce', 'needs DPoP: set dpop to "allowed" or "required"'],
       [cfg({ oauth: oauth({ withWorkload: true }) }), 'routes[0].auth.oauth.withWorkload', 'needs auth.wit (the workload credential that comes with the access token)'],
       [cfg({ oauth: oauth({ withWorkload: true }), wit: { trustDomains: ['spiffe://dev.test'] } }), 'routes[0].auth.wit.carriage', /must be "header" with oauth.withWorkload/],
@@ -280,6 +286,12 @@ describe('GatewayConfig: authorizationServers and auth.oauth', () => {
       const found = problems(input);
       expect(found, path).toContainEqual({ path, message: typeof message === 'string' ? message : expect.stringMatching(message) });
     }
+  });
+
+  it('accepts an A2A OAuth route whose authorization server names its token endpoint, with per-method scopes', () => {
+    const result = parseConfig(cfg({ oauth: oauth({ methods: { SendMessage: { scopes: ['a2a:send'] } } }) }, { authorizationServers: { [AS]: { jwks: { keys: [jwk] }, tokenEndpoint: 'https://as.example/token' } } }, { protocol: 'a2a' }));
+    expect(result.ok).toBe(true);
+    expect(result.ok && result.config.routes[0]!.a2a).toBeUndefined();
   });
 
   it('refuses two routes with one resource identifier', () => {

@@ -63,7 +63,7 @@ describe('dev authorization server: metadata and keys', () => {
       grant_types_supported: ['client_credentials'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-      scopes_supported: ['mcp:tools', 'mcp:admin'],
+      scopes_supported: ['mcp:tools', 'mcp:admin', 'a2a:call', 'a2a:admin'],
     });
     expect(metadata.dpop_signing_alg_values_supported).toContain('ES256');
     expect(OAuthMetadataSchema.safeParse(metadata).success).toBe(true);

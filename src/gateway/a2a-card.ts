@@ -1,0 +1,275 @@
+/**
+ * Agent Cards of A2A routes (A2A v1.0 §8: discovery, §8.4 signing, §8.6 caching), served by the gateway at
+ * `<mount>/.well-known/agent-card.json` and the pre-0.3 `<mount>/.well-known/agent.json`, without authentication
+ * (a card is how a caller learns how to authenticate).
+ *
+ * Source: the upstream's card (GET <upstream>/.well-known/agent-card.json with `A2A-Version: 1.0`), kept per isolate
+ * for `a2a.card.maxAgeSeconds` and then revalidated with If-None-Match; or the card in config. An upstream that fails
+ * keeps its last good card served for A2A_CARD_MAX_STALE_SECONDS (audited), then 502. With `a2a.upstreamSignature`
+ * the upstream's own signature is verified against the pinned keys first (never a key from the card's `jku`): an
+ * invalid one refuses the card (502) or, with `onInvalid: "flag"`, is audited and served re-signed.
+ *
+ * Served card: the source read into normal form (a2a/agent-card.ts), every interface URL moved onto the gateway
+ * (an interface the gateway cannot front is dropped: another host, gRPC), securitySchemes and security requirements
+ * replaced by what the route enforces (a2a/card-security.ts), and signed with the gateway's rotating card key
+ * (A2A §8.4: protected header alg, kid, typ "JOSE", jku = the gateway JWKS), which /.well-known/jwks.json publishes
+ * with the previous and next key. Signed once per card version, shape and key, not per request.
+ *
+ * Shapes (A2A §3.1 "A2A-Version"; the header or the `A2A-Version` query parameter): 1.x gets the 1.0 card; an
+ * explicit 0.x gets the 0.3 card (a2a/legacy-card.ts), or VersionNotSupported when the card declares no 0.x interface;
+ * no version at all gets the 0.3 card when there is a 0.x interface ("Agents MUST interpret empty value as 0.3")
+ * and the 1.0 card otherwise. `Vary: A2A-Version` always; a strong ETag per body, 304 on If-None-Match.
+ *
+ * Does NOT: fetch a `jku`, follow upstream redirects, translate between protocol versions (a 0.3 card only lists
+ * interfaces the upstream itself declares for 0.3), or share fetched cards between isolates (each revalidates on
+ * its own: cheap with a 304).
+ */
+import { cardSecurity } from '../a2a/card-security.ts';
+import { gatewayCard, readAgentCard, withSkills } from '../a2a/agent-card.ts';
+import { signAgentCard, verifyAgentCard, type AgentCardJson } from '../a2a/card-signature.ts';
+import { legacyCard } from '../a2a/legacy-card.ts';
+import type { A2aRouteConfig } from '../config/a2a.ts';
+import type { AuthorizationServerConfig } from '../config/authorization-servers.ts';
+import type { RouteConfig } from '../config/schema.ts';
+import { sha256b64url } from '../crypto/digest.ts';
+import { A2A_CARD_MAX_STALE_SECONDS, MAX_A2A_CARD_BYTES } from '../limits.ts';
+import { readBounded } from '../read-bounded.ts';
+import { fail, ok, type Result } from '../result.ts';
+import type { TxnKeyRing } from '../txn/key-ring.ts';
+import { proxy, type UpstreamSend } from './proxy.ts';
+
+export const AGENT_CARD_PATHS = ['/.well-known/agent-card.json', '/.well-known/agent.json'] as const;
+
+/** The card refusals, with their HTTP status: the upstream's card cannot be served (502), the signing key is unavailable (503). */
+export const A2A_CARD_ERRORS = {
+  ERR_A2A_CARD_UNAVAILABLE: 'the upstream card could not be fetched, and no recent one is cached',
+  ERR_A2A_CARD_INVALID: 'the upstream (or configured) card is malformed, or declares no interface the gateway can front',
+  ERR_A2A_CARD_SIGNATURE_INVALID: 'the upstream card carries no valid signature by a pinned key (upstreamSignature.onInvalid "refuse")',
+  ERR_A2A_CARD_SIGNING_UNAVAILABLE: 'the card signing key could not be read or stored (state store failure)',
+  ERR_A2A_VERSION_NOT_SUPPORTED: 'the requested A2A-Version is not one the card declares',
+} as const;
+export type A2aCardErrorCode = keyof typeof A2A_CARD_ERRORS;
+
+/** What happened, for the audit event of the request that was answered. */
+export interface CardOutcome {
+  response?: Response;
+  code?: A2aCardErrorCode;
+  /** Set when the card was served although something is wrong (a flagged signature, a stale card). */
+  detail?: string;
+}
+
+export interface AgentCardService {
+  /** Answers a GET or HEAD of one of AGENT_CARD_PATHS below the route's mount; `code` set means refuse with it. */
+  serve(request: Request, requestId: string): Promise<CardOutcome>;
+  /**
+   * The gateway's form of an extended card the upstream returned (A2A `GetExtendedAgentCard`), for one caller: rewritten
+   * and signed like the public card, with only the skills `keep` accepts, in the shape `legacy` asks for.
+   */
+  extended(upstreamCard: unknown, keep: (skillId: string) => boolean, legacy: boolean): Promise<Result<AgentCardJson, A2aCardErrorCode>>;
+}
+
+export interface AgentCardServiceOptions {
+  route: RouteConfig;
+  a2a: A2aRouteConfig;
+  servers: Record<string, AuthorizationServerConfig>;
+  publicUrl: URL;
+  /** The route's upstream base URL (nominal for a service binding) and how to reach it. */
+  base: URL;
+  send: UpstreamSend;
+  timeoutMs: number;
+  /** The card signing ring; undefined when the route's cards are not signed. */
+  keys: TxnKeyRing | undefined;
+  jwksUrl: string;
+  now: () => number;
+}
+
+interface Source {
+  card: AgentCardJson;
+  etag: string | undefined;
+  fetchedAt: number;
+  /** The upstream signature failed and onInvalid is "flag". */
+  flagged?: string;
+}
+
+interface Served {
+  kid: string | undefined;
+  body: string;
+  etag: string;
+}
+
+type Shape = '1.0' | '0.3';
+
+export function agentCardService(options: AgentCardServiceOptions): AgentCardService {
+  const { route, a2a, publicUrl, base, now } = options;
+  const maxAgeMs = a2a.card.maxAgeSeconds * 1000;
+  const security = cardSecurity(route, options.servers);
+  const mount = new URL(route.path === '/' ? '' : route.path.slice(1), publicUrl.href).href.replace(/\/$/, '');
+  const mapUrl = interfaceUrlMap(base, mount, typeof route.upstream !== 'string');
+  const inline = a2a.card.inline === undefined ? undefined : readAgentCard(a2a.card.inline);
+
+  let source: Source | undefined;
+  let pending: Promise<Result<Source, A2aCardErrorCode>> | undefined;
+  const served = new Map<Shape, Served>();
+
+  /** Fetches (or revalidates) the upstream card, verifies its signature when pinned keys are configured. */
+  const load = async (previous: Source | undefined): Promise<Result<Source, A2aCardErrorCode>> => {
+    const headers = new Headers({ accept: 'application/json', 'a2a-version': '1.0' });
+    if (previous?.etag) headers.set('if-none-match', previous.etag);
+    const url = new URL(base.href.replace(/\/$/, '') + a2a.card.upstreamPath);
+    const result = await proxy(options.send, { url, method: 'GET', headers, body: null, signal: new AbortController().signal, timeoutMs: options.timeoutMs, maxBodyBytes: MAX_A2A_CARD_BYTES });
+    if (!result.ok) return fail('ERR_A2A_CARD_UNAVAILABLE', `card fetch failed: ${result.code}`);
+    const response = result.response;
+    if (response.status === 304 && previous) {
+      await response.body?.cancel().catch(() => {});
+      return ok({ ...previous, fetchedAt: now() });
+    }
+    if (response.status !== 200) {
+      await response.body?.cancel().catch(() => {});
+      return fail('ERR_A2A_CARD_UNAVAILABLE', `upstream answered the card fetch with ${response.status}`);
+    }
+    const bytes = response.body ? await readBounded(response.body, MAX_A2A_CARD_BYTES).catch(() => null) : new Uint8Array();
+    if (!bytes) return fail('ERR_A2A_CARD_UNAVAILABLE', bytes === undefined ? `card over ${MAX_A2A_CARD_BYTES} bytes` : 'card body unreadable');
+    let json: unknown;
+    try {
+      json = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes));
+    } catch {
+      return fail('ERR_A2A_CARD_INVALID', 'card is not UTF-8 JSON');
+    }
+    const card = readAgentCard(json);
+    if (!card.ok) return card;
+    const etag = response.headers.get('etag') ?? undefined;
+    const loaded: Source = { card: card.value, etag: etag && etag.length <= 256 ? etag : undefined, fetchedAt: now() };
+    const pinned = a2a.upstreamSignature;
+    if (pinned) {
+      const verified = await verifyAgentCard(card.value, {
+        algorithms: pinned.algorithms,
+        // Pinned keys only: a jku in the card names a URL the upstream (or whoever altered the card) chose.
+        keys: async (kid) => pinned.jwks.keys.find((k) => k.kid === kid) as JsonWebKey | undefined,
+      });
+      if (!verified.ok) {
+        const detail = `upstream card signature: ${verified.code} (${verified.detail})`;
+        if (pinned.onInvalid === 'refuse') return fail('ERR_A2A_CARD_SIGNATURE_INVALID', detail);
+        loaded.flagged = detail;
+      }
+    }
+    return ok(loaded);
+  };
+
+  /** The current source card: inline, fresh, revalidated, or stale within A2A_CARD_MAX_STALE_SECONDS. */
+  const current = async (): Promise<Result<{ source: Source; stale?: string }, A2aCardErrorCode>> => {
+    if (inline) return inline.ok ? ok({ source: { card: inline.value, etag: undefined, fetchedAt: 0 } }) : inline;
+    const held = source;
+    if (held && now() - held.fetchedAt < maxAgeMs) return ok({ source: held });
+    pending ??= load(held).finally(() => {
+      pending = undefined;
+    });
+    const loaded = await pending;
+    if (loaded.ok) {
+      if (loaded.value.card !== source?.card) served.clear();
+      source = loaded.value;
+      return ok({ source: loaded.value });
+    }
+    // Only an unreachable upstream keeps the old card; a card that is now invalid or badly signed is not served.
+    if (held && loaded.code === 'ERR_A2A_CARD_UNAVAILABLE' && now() - held.fetchedAt < A2A_CARD_MAX_STALE_SECONDS * 1000) {
+      return ok({ source: held, stale: `serving a card fetched ${Math.round((now() - held.fetchedAt) / 1000)} s ago: ${loaded.detail}` });
+    }
+    return loaded;
+  };
+
+  /** The rewritten card, in one shape, signed with the current key. */
+  const render = async (card: AgentCardJson, shape: Shape): Promise<Result<AgentCardJson, A2aCardErrorCode>> => {
+    const rewritten = gatewayCard(card, { mapUrl, ...security });
+    if (!rewritten.ok) return rewritten;
+    let out: AgentCardJson = rewritten.value;
+    if (shape === '0.3') {
+      const legacy = legacyCard(out);
+      if (!legacy) return fail('ERR_A2A_VERSION_NOT_SUPPORTED', 'the card declares no 0.x interface');
+      out = legacy;
+    }
+    if (!options.keys) return ok(out);
+    let key;
+    try {
+      key = await options.keys.signingKey();
+    } catch (error) {
+      return fail('ERR_A2A_CARD_SIGNING_UNAVAILABLE', error instanceof Error ? error.message : 'card signing key unavailable');
+    }
+    return ok(await signAgentCard(out, { key: key.key, alg: key.alg, kid: key.kid, jku: options.jwksUrl }));
+  };
+
+  return {
+    async serve(request, requestId) {
+      const loaded = await current();
+      if (!loaded.ok) return { code: loaded.code, detail: loaded.detail };
+      const { source: src, stale } = loaded.value;
+      const shape = negotiate(request, src.card);
+      if (!shape.ok) return { code: shape.code, detail: shape.detail };
+      const kid = options.keys ? await options.keys.signingKey().then((k) => k.kid, () => undefined) : undefined;
+      let entry = served.get(shape.value);
+      if (!entry || entry.kid !== kid) {
+        const rendered = await render(src.card, shape.value);
+        if (!rendered.ok) return { code: rendered.code, detail: rendered.detail };
+        const body = JSON.stringify(rendered.value);
+        entry = { kid, body, etag: `"${(await sha256b64url(body)).slice(0, 22)}"` };
+        served.set(shape.value, entry);
+      }
+      const headers = new Headers({
+        'cache-control': `public, max-age=${a2a.card.maxAgeSeconds}`,
+        vary: 'A2A-Version',
+        etag: entry.etag,
+        'access-control-allow-origin': '*',
+        'x-request-id': requestId,
+      });
+      const detail = [src.flagged, stale].filter(Boolean).join('; ') || undefined;
+      const outcome = (response: Response): CardOutcome => (detail ? { response, detail } : { response });
+      if (ifNoneMatch(request.headers.get('if-none-match'), entry.etag)) return outcome(new Response(null, { status: 304, headers }));
+      headers.set('content-type', 'application/json');
+      return outcome(new Response(request.method === 'HEAD' ? null : entry.body, { status: 200, headers }));
+    },
+    async extended(upstreamCard, keep, legacy) {
+      const card = readAgentCard(upstreamCard);
+      if (!card.ok) return card;
+      return render(withSkills(card.value, keep), legacy ? '0.3' : '1.0');
+    },
+  };
+}
+
+/**
+ * Maps an interface URL the upstream declares onto the gateway: a URL below the upstream base (for a service binding,
+ * whose host is nominal, any origin with the base's path) or already below the gateway mount keeps its path below
+ * that prefix, under the mount. Anything else is not the gateway's to front.
+ */
+export function interfaceUrlMap(base: URL, mount: string, anyOrigin: boolean): (url: string) => string | undefined {
+  const basePath = base.pathname.replace(/\/$/, '');
+  return (value) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      return undefined;
+    }
+    if (url.username || url.password) return undefined;
+    const href = url.href;
+    if (href === mount || href.startsWith(`${mount}/`) || href.startsWith(`${mount}?`)) return href;
+    const originOk = anyOrigin || url.origin === base.origin;
+    const path = url.pathname;
+    if (!originOk || !(path === basePath || path.startsWith(`${basePath}/`) || basePath === '')) return undefined;
+    return mount + path.slice(basePath.length) + url.search;
+  };
+}
+
+/** The card shape a request asks for (A2A §3.1: header, else query parameter; empty means 0.3). */
+function negotiate(request: Request, card: AgentCardJson): Result<Shape, A2aCardErrorCode> {
+  const asked = (request.headers.get('a2a-version') ?? new URL(request.url).searchParams.get('A2A-Version') ?? '').trim();
+  const hasLegacy = Array.isArray(card.supportedInterfaces) && card.supportedInterfaces.some((i) => typeof (i as { protocolVersion?: unknown }).protocolVersion === 'string' && (i as { protocolVersion: string }).protocolVersion.startsWith('0.'));
+  if (asked === '') return ok(hasLegacy ? '0.3' : '1.0');
+  if (/^1\.\d+$/.test(asked)) return ok('1.0');
+  if (/^0\.\d+(\.\d+)?$/.test(asked) && hasLegacy) return ok('0.3');
+  return fail('ERR_A2A_VERSION_NOT_SUPPORTED', `A2A-Version ${JSON.stringify(asked.slice(0, 16))} is not served`);
+}
+
+/** RFC 9110 §13.1.2 If-None-Match (weak comparison), `*` included. */
+function ifNoneMatch(field: string | null, etag: string): boolean {
+  if (field === null) return false;
+  if (field.trim() === '*') return true;
+  return field.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}
