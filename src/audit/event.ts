@@ -31,6 +31,9 @@ export interface AuditEvent {
   detail?: string;
   /** Who the request was authenticated as, once the authentication stage accepted it (also on later errors). */
   principal?: Principal;
+  /** On A2A routes, once the call was read: the method by its A2A 1.0 name (absent when unknown), as sent, whether it
+   * was a 0.3 call, and the task it names. */
+  a2a?: { method?: string; wireMethod: string; legacy: boolean; taskId?: string };
 }
 
 /** Where audit events go. `emit` must not throw; slow sinks return a promise the runtime keeps alive. */

@@ -29,8 +29,10 @@ export type SkillPolicy = (input: { route: string; principal: Principal | undefi
 
 export interface A2aFront {
   card: AgentCardService;
-  /** Reads the call (`body`: the bytes read, or undefined) and checks its push notification URLs. */
+  /** Reads the call (`body`: the bytes read, or undefined). */
   inspect(request: Request, restPath: string, body: Uint8Array | undefined): Result<A2aRequestInfo | undefined, ErrorCode>;
+  /** Why the call may not register its push notification URLs (the audit detail), or undefined when it may. */
+  pushProblem(info: A2aRequestInfo): string | undefined;
   /** The caller's view of an upstream answer: the extended card rewritten for `principal`; other answers as they are. */
   respond(upstream: UpstreamResponse, info: A2aRequestInfo | undefined, principal: Principal | undefined): Promise<Result<UpstreamResponse, ErrorCode>>;
 }
@@ -52,14 +54,13 @@ export function a2aFront(routePath: string, config: A2aRouteConfig, card: AgentC
 
   return {
     card,
-    inspect(request, restPath, body) {
-      const read = readA2aRequest({ method: request.method, headers: request.headers }, restPath, body);
-      if (!read.ok || !read.value) return read;
-      for (const url of read.value.pushUrls) {
+    inspect: (request, restPath, body) => readA2aRequest({ method: request.method, headers: request.headers }, restPath, body),
+    pushProblem(info) {
+      for (const url of info.pushUrls) {
         const problem = pushUrlProblem(url, allowed);
-        if (problem) return fail('ERR_A2A_PUSH_URL_NOT_ALLOWED', problem);
+        if (problem) return problem;
       }
-      return read;
+      return undefined;
     },
     async respond(upstream, info, principal) {
       if (info?.method !== 'GetExtendedAgentCard' || upstream.status !== 200 || !upstream.body) return ok(upstream);

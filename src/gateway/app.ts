@@ -190,7 +190,7 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
   // One MCP front per route: a session id is bound within the route whose upstream opened it.
   const mcpFronts = new Map(config.routes.filter((r) => r.protocol === 'mcp').map((r, i) => [r, mcpFront(state.cache, r.path.length <= 128 ? r.path : `route-${i}`)] as const));
 
-  const app = new Hono<{ Bindings: ConnectionInfo | undefined; Variables: { requestId: string; started: number; path: string; a2a?: { binding: A2aBinding; rpcId?: string | number | null } } }>();
+  const app = new Hono<{ Bindings: ConnectionInfo | undefined; Variables: { requestId: string; started: number; path: string; a2a?: { binding: A2aBinding; rpcId?: string | number | null }; a2aCall?: NonNullable<AuditEvent['a2a']> } }>();
 
   app.use(async (c, next) => {
     const inbound = c.req.header('x-request-id');
@@ -202,7 +202,7 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     await next();
   });
 
-  type Ctx = { req: { raw: Request }; env: ConnectionInfo | undefined; executionCtx: unknown; get(key: 'started'): number; get(key: 'path'): string; get(key: 'a2a'): { binding: A2aBinding; rpcId?: string | number | null } | undefined };
+  type Ctx = { req: { raw: Request }; env: ConnectionInfo | undefined; executionCtx: unknown; get(key: 'started'): number; get(key: 'path'): string; get(key: 'a2a'): { binding: A2aBinding; rpcId?: string | number | null } | undefined; get(key: 'a2aCall'): AuditEvent['a2a'] };
   const record = (c: Ctx, event: Omit<AuditEvent, 'time' | 'method' | 'path' | 'client' | 'durationMs'>) => {
     const req = c.req.raw;
     const started = c.get('started') ?? Date.now();
@@ -213,6 +213,7 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
       ...(c.env?.clientAddress ? { client: c.env.clientAddress } : {}),
       durationMs: Date.now() - started,
       ...event,
+      ...(c.get('a2aCall') ? { a2a: c.get('a2aCall') } : {}),
     });
     if (pending) waitUntil(c, pending);
   };
@@ -368,9 +369,17 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
       }
       if (a2a) {
         const inspected = a2a.inspect(req, found.rest, body);
-        if (inspected.ok && inspected.value) c.set('a2a', { binding: inspected.value.binding, rpcId: inspected.value.rpcId ?? null });
+        if (inspected.ok && inspected.value) {
+          const call = inspected.value;
+          c.set('a2a', { binding: call.binding, rpcId: call.rpcId ?? null });
+          c.set('a2aCall', { ...(call.method ? { method: call.method } : {}), wireMethod: call.wireMethod, legacy: call.legacy, ...(call.taskId !== undefined ? { taskId: call.taskId } : {}) });
+        }
         if (!inspected.ok) return fail(c, requestId, inspected.code, inspected.detail, route.config, who);
         a2aInfo = inspected.value;
+        // The agent, not the caller, would call a push notification URL: from inside the network, with the
+        // credentials the config carries (never logged: the detail names at most the URL's origin).
+        const pushProblem = a2aInfo && a2a.pushProblem(a2aInfo);
+        if (pushProblem) return fail(c, requestId, 'ERR_A2A_PUSH_URL_NOT_ALLOWED', pushProblem, route.config, who);
       } else {
         const inspected = await mcpFronts.get(route.config)!.inspect(req, body, principal);
         if (!inspected.ok) return fail(c, requestId, inspected.code, inspected.detail, route.config, who);
