@@ -24,8 +24,8 @@
  * `supportsAuthenticatedExtendedCard`), converted as whats-new-v1.md describes, with protocolVersion "0.3" on every
  * interface (and duplicate interfaces merged).
  *
- * Checked: types (never coerced), REQUIRED members present (identifiers and URLs non-empty; free text may be
- * empty), counts (src/limits.ts), nesting of free-form JSON. A oneof with several members set takes the first in
+ * Checked: types (never coerced), REQUIRED identifiers and URLs present and non-empty (REQUIRED free text and lists
+ * that ProtoJSON writers omit when empty read as empty), counts (src/limits.ts), nesting of free-form JSON. A oneof with several members set takes the first in
  * proto field order, as a2a-js does, so an upstream signature made with a2a-js still verifies; a scheme or flow of
  * a kind this version does not know is dropped (a2a-js drops it too). Details name the member's path, never a value
  * or a map key (map entries are numbered). NOT checked: that URLs parse (the gateway's mapUrl decides what it
@@ -117,7 +117,9 @@ export function withSkills(card: AgentCardJson, keep: (skillId: string) => boole
 function readCard(o: Json): AgentCardJson {
   const card: Json = {};
   card.name = requiredText(o, 'name', 'name');
-  card.description = requiredText(o, 'description', 'description');
+  // ProtoJSON writers (a2a-python, the SDK's own toJSON) omit REQUIRED members holding their default ("" or []):
+  // absent reads as empty for free text and lists; identifiers (name, version, urls, ids) must be present.
+  card.description = text(o, 'description', 'description') ?? '';
   const interfaces = required(list(get(o, 'supportedInterfaces', 'supported_interfaces'), 'supportedInterfaces', MAX_A2A_CARD_INTERFACES, readInterface), 'supportedInterfaces');
   if (interfaces.length === 0) throw new Refusal('supportedInterfaces is empty');
   card.supportedInterfaces = interfaces;
@@ -128,9 +130,9 @@ function readCard(o: Json): AgentCardJson {
   card.capabilities = readCapabilities(required(get(o, 'capabilities'), 'capabilities'), 'capabilities');
   set(card, 'securitySchemes', nonEmptyMap(map(get(o, 'securitySchemes', 'security_schemes'), 'securitySchemes', readScheme)));
   set(card, 'securityRequirements', nonEmptyList(list(get(o, 'securityRequirements', 'security_requirements'), 'securityRequirements', MAX_A2A_CARD_LIST_ENTRIES, readRequirement)));
-  card.defaultInputModes = required(list(get(o, 'defaultInputModes', 'default_input_modes'), 'defaultInputModes', MAX_A2A_CARD_LIST_ENTRIES, readText), 'defaultInputModes');
-  card.defaultOutputModes = required(list(get(o, 'defaultOutputModes', 'default_output_modes'), 'defaultOutputModes', MAX_A2A_CARD_LIST_ENTRIES, readText), 'defaultOutputModes');
-  card.skills = required(list(get(o, 'skills'), 'skills', MAX_A2A_CARD_SKILLS, readSkill), 'skills');
+  card.defaultInputModes = list(get(o, 'defaultInputModes', 'default_input_modes'), 'defaultInputModes', MAX_A2A_CARD_LIST_ENTRIES, readText) ?? [];
+  card.defaultOutputModes = list(get(o, 'defaultOutputModes', 'default_output_modes'), 'defaultOutputModes', MAX_A2A_CARD_LIST_ENTRIES, readText) ?? [];
+  card.skills = list(get(o, 'skills'), 'skills', MAX_A2A_CARD_SKILLS, readSkill) ?? [];
   set(card, 'signatures', nonEmptyList(list(get(o, 'signatures'), 'signatures', MAX_A2A_CARD_LIST_ENTRIES, readSignature)));
   return card as AgentCardJson;
 }
@@ -174,8 +176,8 @@ function readSkill(value: unknown, path: string): Json {
   const out: Json = {
     id: identifier(o, 'id', `${path}.id`),
     name: requiredText(o, 'name', `${path}.name`),
-    description: requiredText(o, 'description', `${path}.description`),
-    tags: required(list(get(o, 'tags'), `${path}.tags`, MAX_A2A_CARD_LIST_ENTRIES, readText), `${path}.tags`),
+    description: text(o, 'description', `${path}.description`) ?? '',
+    tags: list(get(o, 'tags'), `${path}.tags`, MAX_A2A_CARD_LIST_ENTRIES, readText) ?? [],
   };
   set(out, 'examples', nonEmptyList(list(get(o, 'examples'), `${path}.examples`, MAX_A2A_CARD_LIST_ENTRIES, readText)));
   set(out, 'inputModes', nonEmptyList(list(get(o, 'inputModes', 'input_modes'), `${path}.inputModes`, MAX_A2A_CARD_LIST_ENTRIES, readText)));

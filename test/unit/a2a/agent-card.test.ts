@@ -135,26 +135,32 @@ describe('readAgentCard: the spec sample card (test/vectors/a2a/spec-sample-card
 describe('readAgentCard: REQUIRED members', () => {
   const missing: [string, (card: Record<string, any>) => void][] = [
     ['name', (c) => delete c.name],
-    ['description', (c) => delete c.description],
     ['supportedInterfaces', (c) => delete c.supportedInterfaces],
     ['supportedInterfaces[0].url', (c) => delete c.supportedInterfaces[0].url],
     ['supportedInterfaces[1].protocolBinding', (c) => delete c.supportedInterfaces[1].protocolBinding],
     ['supportedInterfaces[2].protocolVersion', (c) => delete c.supportedInterfaces[2].protocolVersion],
     ['version', (c) => delete c.version],
     ['capabilities', (c) => delete c.capabilities],
-    ['defaultInputModes', (c) => delete c.defaultInputModes],
-    ['defaultOutputModes', (c) => delete c.defaultOutputModes],
-    ['skills', (c) => delete c.skills],
     ['skills[0].id', (c) => delete c.skills[0].id],
     ['skills[0].name', (c) => delete c.skills[0].name],
-    ['skills[0].description', (c) => delete c.skills[0].description],
-    ['skills[0].tags', (c) => delete c.skills[0].tags],
     ['provider.url', (c) => delete c.provider.url],
     ['securitySchemes[entry 0].openIdConnectSecurityScheme.openIdConnectUrl', (c) => delete c.securitySchemes.google.openIdConnectSecurityScheme.openIdConnectUrl],
     ['signatures[0].signature', (c) => delete c.signatures[0].signature],
   ];
   it.each(missing)('%s missing: ERR_A2A_CARD_INVALID naming it', (path, edit) => {
     expect(readAgentCard(edited(edit))).toEqual({ ok: false, code: 'ERR_A2A_CARD_INVALID', detail: `${path} is missing` });
+  });
+
+  it('free text and lists that ProtoJSON writers omit when empty read as empty (description, modes, skills, tags)', () => {
+    const card = read(edited((c) => {
+      delete c.description;
+      delete c.defaultInputModes;
+      delete c.defaultOutputModes;
+      delete c.skills[0].description;
+      delete c.skills[0].tags;
+    }));
+    expect(card).toMatchObject({ description: '', defaultInputModes: [], defaultOutputModes: [], skills: [expect.objectContaining({ description: '', tags: [] })] });
+    expect(read(edited((c) => delete c.skills))).toMatchObject({ skills: [] });
   });
 
   it('null reads as absent (ProtoJSON), so a null REQUIRED member is missing', () => {
