@@ -326,6 +326,9 @@ function oauthRouteProblems(protocol: string, auth: { wit?: { carriage: string; 
     if (!wit) ctx.addIssue({ code: 'custom', path: at('withWorkload'), message: 'needs auth.wit (the workload credential that comes with the access token)' });
     // wpt-02 puts the proof in Authorization, where the access token must go: only the -01 carriage leaves it free.
     else if (wit.proofs.includes('wpt') && wit.carriage === 'authorization') ctx.addIssue({ code: 'custom', path: ['auth', 'wit', 'carriage'], message: 'must be "header" with oauth.withWorkload: the -02 WPT occupies Authorization, which carries the access token' });
+    // A DPoP token is never accepted beside a WPT (two proofs of possession, one of them unbound to the other):
+    // with DPoP required, only an HTTP signature can carry the workload credential.
+    else if (o.dpop === 'required' && !wit.proofs.includes('http-sig')) ctx.addIssue({ code: 'custom', path: at('dpop'), message: 'cannot be "required" with withWorkload unless auth.wit.proofs includes "http-sig": a DPoP token is refused beside a WPT' });
   }
 }
 

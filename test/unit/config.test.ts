@@ -274,6 +274,7 @@ describe('GatewayConfig: authorizationServers and auth.oauth', () => {
       [cfg({ oauth: oauth({ dpop: 'disabled', dpopNonce: true }) }), 'routes[0].auth.oauth.dpopNonce', 'needs DPoP: set dpop to "allowed" or "required"'],
       [cfg({ oauth: oauth({ withWorkload: true }) }), 'routes[0].auth.oauth.withWorkload', 'needs auth.wit (the workload credential that comes with the access token)'],
       [cfg({ oauth: oauth({ withWorkload: true }), wit: { trustDomains: ['spiffe://dev.test'] } }), 'routes[0].auth.wit.carriage', /must be "header" with oauth.withWorkload/],
+      [cfg({ oauth: oauth({ withWorkload: true, dpop: 'required' }), wit: { trustDomains: ['spiffe://dev.test'], carriage: 'header' } }), 'routes[0].auth.oauth.dpop', /^cannot be "required" with withWorkload unless auth.wit.proofs includes "http-sig"/],
       [cfg({ oauth: oauth({ authorizationServers: ['https://nobody.example'] }) }), 'routes[0].auth.oauth.authorizationServers[0]', '"https://nobody.example" is not defined in authorizationServers'],
       [
         cfg({ oauth: oauth({ authorizationServers: [AS, AS2] }) }, { authorizationServers: { [AS]: { jwks: { keys: [jwk] }, introspection }, [AS2]: { jwks: { keys: [jwk] }, introspection } } }),
