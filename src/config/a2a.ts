@@ -8,23 +8,16 @@
 import * as z from 'zod';
 import { ASYMMETRIC_JWS_ALGORITHMS } from '../crypto/algorithms.ts';
 import { DEFAULT_A2A_CARD_MAX_AGE_SECONDS, MAX_A2A_CARD_MAX_AGE_SECONDS, MAX_CONFIG_LIST_ENTRIES, MAX_TRUST_DOMAIN_KEYS, MIN_TXN_KEY_ROTATION_MS } from '../limits.ts';
-import { trustAnchorJwk } from './trust-domains.ts';
+import { fetchUrlProblem, trustAnchorJwk } from './trust-domains.ts';
 
 const scopeToken = z.string().min(1).max(256).regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'must be an RFC 6749 scope-token (printable ASCII, no space, quote or backslash)');
 
-/** A push notification URL prefix: https (or http to a loopback host is NOT allowed: the agent, not the gateway, calls it). */
+/** A push notification URL prefix: https only (the agent calls it, carrying the caller's credentials), in normal form. */
 const pushUrlPrefix = z.string().max(2048).superRefine((value, ctx) => {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    ctx.addIssue({ code: 'custom', message: 'must be an absolute URL' });
-    return;
-  }
-  if (url.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: 'must use https (push notifications carry the caller\'s credentials to this URL)' });
-  if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'must not carry credentials' });
-  if (url.search || url.hash) ctx.addIssue({ code: 'custom', message: 'must not have a query or fragment' });
-  if (url.href !== value) ctx.addIssue({ code: 'custom', message: `must be written in normal form (${url.href})` });
+  const problem = !/^https:\/\//i.test(value) ? 'must use https (push notifications carry the caller\'s credentials to this URL)' : fetchUrlProblem(value, { allowQuery: false });
+  if (problem) return void ctx.addIssue({ code: 'custom', message: problem });
+  const normal = new URL(value).href;
+  if (normal !== value) ctx.addIssue({ code: 'custom', message: `must be written in normal form (${normal})` });
 });
 
 export const a2aRouteSchema = z
