@@ -9,8 +9,9 @@
  * so drift on a noisy machine hits both; only ratios from this one run are reported.
  * Also reports the OAuth access token + DPoP cost against its floor (bench/oauth-cost.ts), Txn-Token minting and
  * re-binding (bench/txn-cost.ts), the WIT+WPT verification cost against its Web Crypto floor (bench/auth-cost.ts), the HTTP Message
- * Signature verification cost against its floor and two peer libraries (bench/http-sig.ts) and the Workers
- * bundle size from `wrangler deploy --dry-run`.
+ * Signature verification cost against its floor and two peer libraries (bench/http-sig.ts), A2A Agent Card serving
+ * from the gateway's cache against a static JSON route (bench/a2a-card.ts: a gateway and upstream of its own, same
+ * --duration, --rounds and --connections) and the Workers bundle size from `wrangler deploy --dry-run`.
  * Options: --duration SECONDS (per round, default 5), --rounds N (default 2), --connections N (default 32),
  *          --no-append (print only, do not append to bench/RESULTS.md).
  */
@@ -22,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
 import { OFFLINE_ENV } from '../scripts/runtimes.ts';
+import { a2aCardLines, measureA2aCard } from './a2a-card.ts';
 import { measureAuthCost } from './auth-cost.ts';
 import { httpSigCostLines, measureHttpSigCost } from './http-sig.ts';
 import { measureOAuthCost, oauthCostLines } from './oauth-cost.ts';
@@ -191,6 +193,7 @@ try {
   upstream.kill('SIGTERM');
   table.push(row('minimal upstream, gateway public route', mean(pub)), row('minimal upstream, gateway WIT+WPT route', mean(authed)));
   ratios.push(`- WIT+WPT route / public route through the gateway: **${((mean(authed).rps / mean(pub).rps) * 100).toFixed(1)}%** of the public route's requests/s`);
+  const a2aCard = await measureA2aCard({ duration, rounds, connections });
 
   const size = bundleSize();
   const auth = await measureAuthCost();
@@ -210,6 +213,7 @@ try {
     ...httpSigCostLines(httpSig),
     ...oauthCostLines(oauth),
     ...txnCostLines(txn),
+    ...a2aCardLines(a2aCard),
     size ? `- Workers bundle (wrangler deploy --dry-run): ${(size.raw / 1024).toFixed(1)} KiB raw, **${(size.gzip / 1024).toFixed(1)} KiB gzip**: ${size.gzip <= 200 * 1024 ? 'PASS' : 'FAIL'} (target <= 200 KiB)` : '- Workers bundle: wrangler.toml not found, not measured',
     '',
   ];

@@ -50,7 +50,7 @@ export function legacyCard(card: AgentCardJson): AgentCardJson | undefined {
 }
 
 /** a2a-js `isLegacyVersion`: Major.Minor[.Patch] in [0.3, 1.0). */
-function isLegacyVersion(version: string): boolean {
+export function isLegacyVersion(version: string): boolean {
   const parsed = /^(\d+)\.(\d+)(?:\.\d+)?$/.exec(version.trim());
   return parsed !== null && Number(parsed[1]) === 0 && Number(parsed[2]) >= 3;
 }

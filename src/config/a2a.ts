@@ -27,7 +27,7 @@ export const a2aRouteSchema = z
         inline: z
           .record(z.string(), z.unknown())
           .optional()
-          .describe('The Agent Card in the A2A 1.0 JSON shape, served instead of the upstream\'s. Its interface URLs are relative to the upstream (or the gateway mount) and are rewritten like the upstream\'s; its securitySchemes are replaced.'),
+          .describe('The Agent Card in the A2A 1.0 JSON shape, served instead of the upstream\'s. Its interface URLs must be absolute URLs below the route\'s upstream URL (or the gateway mount) and are rewritten like the upstream\'s; its securitySchemes are replaced.'),
         upstreamPath: z
           .string()
           .regex(/^(\/[A-Za-z0-9._~!$&'()*+,;=:@-]+)+$/, 'must be a path such as "/.well-known/agent-card.json"')

@@ -27,7 +27,7 @@
 import { cardSecurity } from '../a2a/card-security.ts';
 import { gatewayCard, readAgentCard, withSkills } from '../a2a/agent-card.ts';
 import { signAgentCard, verifyAgentCard, type AgentCardJson } from '../a2a/card-signature.ts';
-import { legacyCard } from '../a2a/legacy-card.ts';
+import { isLegacyVersion, legacyCard } from '../a2a/legacy-card.ts';
 import type { A2aRouteConfig } from '../config/a2a.ts';
 import type { AuthorizationServerConfig } from '../config/authorization-servers.ts';
 import type { RouteConfig } from '../config/schema.ts';
@@ -113,7 +113,7 @@ export function agentCardService(options: AgentCardServiceOptions): AgentCardSer
 
   /** Fetches (or revalidates) the upstream card, verifies its signature when pinned keys are configured. */
   const load = async (previous: Source | undefined): Promise<Result<Source, A2aCardErrorCode>> => {
-    const headers = new Headers({ accept: 'application/json', 'a2a-version': '1.0' });
+    const headers = new Headers({ accept: 'application/json', 'accept-encoding': 'identity', 'a2a-version': '1.0' });
     if (previous?.etag) headers.set('if-none-match', previous.etag);
     const url = new URL(base.href.replace(/\/$/, '') + a2a.card.upstreamPath);
     const result = await proxy(options.send, { url, method: 'GET', headers, body: null, signal: new AbortController().signal, timeoutMs: options.timeoutMs, maxBodyBytes: MAX_A2A_CARD_BYTES });
@@ -127,15 +127,9 @@ export function agentCardService(options: AgentCardServiceOptions): AgentCardSer
       await response.body?.cancel().catch(() => {});
       return fail('ERR_A2A_CARD_UNAVAILABLE', `upstream answered the card fetch with ${response.status}`);
     }
-    const bytes = response.body ? await readBounded(response.body, MAX_A2A_CARD_BYTES).catch(() => null) : new Uint8Array();
-    if (!bytes) return fail('ERR_A2A_CARD_UNAVAILABLE', bytes === undefined ? `card over ${MAX_A2A_CARD_BYTES} bytes` : 'card body unreadable');
-    let json: unknown;
-    try {
-      json = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes));
-    } catch {
-      return fail('ERR_A2A_CARD_INVALID', 'card is not UTF-8 JSON');
-    }
-    const card = readAgentCard(json);
+    const json = await readCardJson(response);
+    if (!json.ok) return json;
+    const card = readAgentCard(json.value);
     if (!card.ok) return card;
     const etag = response.headers.get('etag') ?? undefined;
     const loaded: Source = { card: card.value, etag: etag && etag.length <= 256 ? etag : undefined, fetchedAt: now() };
@@ -180,7 +174,7 @@ export function agentCardService(options: AgentCardServiceOptions): AgentCardSer
   const render = async (card: AgentCardJson, shape: Shape): Promise<Result<AgentCardJson, A2aCardErrorCode>> => {
     const rewritten = gatewayCard(card, { mapUrl, ...security });
     if (!rewritten.ok) return rewritten;
-    let out: AgentCardJson = rewritten.value;
+    let out: AgentCardJson = withoutInternalLinks(rewritten.value, base, mapUrl);
     if (shape === '0.3') {
       const legacy = legacyCard(out);
       if (!legacy) return fail('ERR_A2A_VERSION_NOT_SUPPORTED', 'the card declares no 0.x interface');
@@ -213,7 +207,8 @@ export function agentCardService(options: AgentCardServiceOptions): AgentCardSer
         served.set(shape.value, entry);
       }
       const headers = new Headers({
-        'cache-control': `public, max-age=${a2a.card.maxAgeSeconds}`,
+        // A stale card (its upstream failing) is served, but not for callers to keep.
+        'cache-control': stale ? 'no-cache' : `public, max-age=${a2a.card.maxAgeSeconds}`,
         vary: 'A2A-Version',
         etag: entry.etag,
         'access-control-allow-origin': '*',
@@ -231,6 +226,31 @@ export function agentCardService(options: AgentCardServiceOptions): AgentCardSer
       return render(withSkills(card.value, keep), legacy ? '0.3' : '1.0');
     },
   };
+}
+
+/**
+ * The JSON of an upstream's card answer (public or extended), read whole up to MAX_A2A_CARD_BYTES after decoding
+ * gzip or deflate: an upstream may compress although not asked to, and some runtimes' upstream clients (node:http,
+ * Deno's fetch) hand the compressed bytes through.
+ */
+export async function readCardJson(response: { headers: Headers; body: ReadableStream<Uint8Array> | null }): Promise<Result<unknown, A2aCardErrorCode>> {
+  const encoding = (response.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
+  let body = response.body;
+  if (body && encoding !== 'identity') {
+    if (encoding !== 'gzip' && encoding !== 'deflate') {
+      await body.cancel().catch(() => {});
+      return fail('ERR_A2A_CARD_INVALID', `card in an unsupported content-encoding ${JSON.stringify(encoding.slice(0, 32))}`);
+    }
+    body = body.pipeThrough(new DecompressionStream(encoding) as unknown as ReadableWritablePair<Uint8Array, Uint8Array>);
+  }
+  const bytes = body ? await readBounded(body, MAX_A2A_CARD_BYTES).catch(() => null) : new Uint8Array();
+  if (bytes === undefined) return fail('ERR_A2A_CARD_INVALID', `card over ${MAX_A2A_CARD_BYTES} bytes`);
+  if (bytes === null) return fail('ERR_A2A_CARD_UNAVAILABLE', 'card body unreadable (or its encoding is broken)');
+  try {
+    return ok(JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes)));
+  } catch {
+    return fail('ERR_A2A_CARD_INVALID', 'card is not UTF-8 JSON');
+  }
 }
 
 /**
@@ -257,13 +277,46 @@ export function interfaceUrlMap(base: URL, mount: string, anyOrigin: boolean): (
   };
 }
 
+/**
+ * The card's other links (icon, documentation, provider) on the upstream's own origin name hosts callers cannot
+ * reach and should not learn: moved onto the gateway when below the upstream URL, else dropped. Links elsewhere stay.
+ */
+function withoutInternalLinks(card: AgentCardJson, base: URL, mapUrl: (url: string) => string | undefined): AgentCardJson {
+  const internal = (value: unknown) => {
+    try {
+      return typeof value === 'string' && new URL(value).origin === base.origin;
+    } catch {
+      return false;
+    }
+  };
+  const out: AgentCardJson = { ...card };
+  for (const member of ['iconUrl', 'documentationUrl'] as const) {
+    if (!internal(out[member])) continue;
+    const moved = mapUrl(out[member] as string);
+    if (moved === undefined) delete out[member];
+    else out[member] = moved;
+  }
+  const provider = out.provider as { url?: unknown; organization?: unknown } | undefined;
+  if (provider && internal(provider.url)) {
+    const moved = mapUrl(provider.url as string);
+    // provider needs both members (A2A 1.0 AgentProvider): without a reachable url it goes.
+    if (moved === undefined) delete out.provider;
+    else out.provider = { ...provider, url: moved };
+  }
+  return out;
+}
+
 /** The card shape a request asks for (A2A §3.1: header, else query parameter; empty means 0.3). */
 function negotiate(request: Request, card: AgentCardJson): Result<Shape, A2aCardErrorCode> {
   const asked = (request.headers.get('a2a-version') ?? new URL(request.url).searchParams.get('A2A-Version') ?? '').trim();
-  const hasLegacy = Array.isArray(card.supportedInterfaces) && card.supportedInterfaces.some((i) => typeof (i as { protocolVersion?: unknown }).protocolVersion === 'string' && (i as { protocolVersion: string }).protocolVersion.startsWith('0.'));
+  // One rule for "a 0.3 interface" here and in legacyCard: 0.3 up to (not including) 1.0.
+  const hasLegacy = Array.isArray(card.supportedInterfaces) && card.supportedInterfaces.some((i) => {
+    const version = (i as { protocolVersion?: unknown }).protocolVersion;
+    return typeof version === 'string' && isLegacyVersion(version);
+  });
   if (asked === '') return ok(hasLegacy ? '0.3' : '1.0');
   if (/^1\.\d+$/.test(asked)) return ok('1.0');
-  if (/^0\.\d+(\.\d+)?$/.test(asked) && hasLegacy) return ok('0.3');
+  if (isLegacyVersion(asked) && hasLegacy) return ok('0.3');
   return fail('ERR_A2A_VERSION_NOT_SUPPORTED', `A2A-Version ${JSON.stringify(asked.slice(0, 16))} is not served`);
 }
 

@@ -16,11 +16,9 @@
 import { pushUrlProblem } from '../a2a/push-urls.ts';
 import type { A2aRouteConfig } from '../config/a2a.ts';
 import type { Principal } from '../identity/principal.ts';
-import { MAX_A2A_CARD_BYTES } from '../limits.ts';
 import { readA2aRequest, type A2aRequestInfo } from '../protocols/a2a-request.ts';
-import { readBounded } from '../read-bounded.ts';
 import { fail, ok, type Result } from '../result.ts';
-import type { AgentCardService } from './a2a-card.ts';
+import { readCardJson, type AgentCardService } from './a2a-card.ts';
 import type { ErrorCode } from './errors.ts';
 import type { UpstreamResponse } from './proxy.ts';
 
@@ -64,41 +62,35 @@ export function a2aFront(routePath: string, config: A2aRouteConfig, card: AgentC
     },
     async respond(upstream, info, principal) {
       if (info?.method !== 'GetExtendedAgentCard' || upstream.status !== 200 || !upstream.body) return ok(upstream);
-      const bytes = await readBounded(upstream.body, MAX_A2A_CARD_BYTES).catch(() => null);
-      if (!bytes) return fail('ERR_A2A_CARD_INVALID', bytes === undefined ? `extended card over ${MAX_A2A_CARD_BYTES} bytes` : 'extended card unreadable');
-      let json: unknown;
-      try {
-        json = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes));
-      } catch {
-        return fail('ERR_A2A_CARD_INVALID', 'extended card answer is not UTF-8 JSON');
-      }
-      // JSON-RPC: the card is the result of a success; an error answer goes back as the upstream wrote it.
+      const read = await readCardJson(upstream);
+      if (!read.ok) return fail(read.code === 'ERR_A2A_CARD_UNAVAILABLE' ? 'ERR_UPSTREAM_INVALID' : read.code, `extended card: ${read.detail}`);
+      const json = read.value;
+      // JSON-RPC: the card is the result of a success; an error answer goes back as the upstream meant it.
       const rpc = info.binding === 'JSONRPC';
       const envelope = rpc && isObject(json) ? json : undefined;
-      if (rpc && (!envelope || !('result' in envelope))) return ok(replay(upstream, bytes));
+      if (rpc && (!envelope || !('result' in envelope))) return ok(rewritten200(upstream, JSON.stringify(json)));
       const upstreamCard = envelope ? envelope.result : json;
       const skills = isObject(upstreamCard) && Array.isArray(upstreamCard.skills) ? upstreamCard.skills : [];
       const ids = skills.map((s) => (isObject(s) && typeof s.id === 'string' ? s.id : '')).filter((id) => id !== '');
       const keep = await skillFilter(ids, principal);
       const rewritten = await card.extended(upstreamCard, (id) => keep.has(id), info.legacy);
       if (!rewritten.ok) return rewritten;
-      const body = JSON.stringify(envelope ? { jsonrpc: '2.0', id: envelope.id ?? null, result: rewritten.value } : rewritten.value);
-      const headers = new Headers(upstream.headers);
-      headers.delete('content-length');
-      headers.delete('etag');
-      headers.set('content-type', 'application/json');
-      headers.set('cache-control', 'no-store');
-      return ok({ status: 200, statusText: upstream.statusText, headers, body: bytesStream(new TextEncoder().encode(body)) });
+      return ok(rewritten200(upstream, JSON.stringify(envelope ? { jsonrpc: '2.0', id: envelope.id ?? null, result: rewritten.value } : rewritten.value)));
     },
   };
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/** A 200 carrying `body` (decoded and re-serialised: no content-encoding, length or validator of the upstream's). */
+function rewritten200(upstream: UpstreamResponse, body: string): UpstreamResponse {
+  const headers = new Headers(upstream.headers);
+  for (const name of ['content-length', 'content-encoding', 'etag', 'last-modified']) headers.delete(name);
+  headers.set('content-type', 'application/json');
+  headers.set('cache-control', 'no-store');
+  return { status: 200, statusText: upstream.statusText, headers, body: bytesStream(new TextEncoder().encode(body)) };
 }
 
-function replay(upstream: UpstreamResponse, bytes: Uint8Array): UpstreamResponse {
-  return { ...upstream, body: bytesStream(bytes) };
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function bytesStream(bytes: Uint8Array): ReadableStream<Uint8Array> {

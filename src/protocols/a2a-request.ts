@@ -58,7 +58,7 @@ export interface A2aRequestInfo {
   /** The method by its A2A 1.0 name, whatever the protocol version or binding of the call; undefined for a JSON-RPC
    *  method the gateway does not know (its wire name is in `wireMethod`). */
   method: A2aMethod | undefined;
-  /** JSON-RPC: the method as sent; REST: "<HTTP method> <path template>", e.g. "POST /tasks/{id}:cancel", "GET /v1/card". */
+  /** JSON-RPC: the method as sent when it is a plain name (else "a method": it reaches audit logs); REST: "<HTTP method> <path template>", e.g. "POST /tasks/{id}:cancel", "GET /v1/card". */
   wireMethod: string;
   /** A 0.3 call: a 0.3 JSON-RPC name, or a REST path under `/v1/` (with no A2A-Version header, or a 0.x one). */
   legacy: boolean;
@@ -317,7 +317,7 @@ function readJsonRpc(headers: Headers, body: Uint8Array | undefined): Result<A2a
   const method = V1_METHODS.has(wire) ? (wire as A2aMethod) : legacyMethod;
   const read = readCallBody(method, legacyMethod !== undefined, params, 'params', wire);
   if (!read.ok) return read;
-  const found: A2aRequestInfo = { binding: 'JSONRPC', method, wireMethod: wire, legacy: legacyMethod !== undefined, pushUrls: read.value.pushUrls };
+  const found: A2aRequestInfo = { binding: 'JSONRPC', method, wireMethod: label(wire), legacy: legacyMethod !== undefined, pushUrls: read.value.pushUrls };
   if (read.value.taskId !== undefined) found.taskId = read.value.taskId;
   if (rpcId !== undefined) found.rpcId = rpcId;
   return ok(found);

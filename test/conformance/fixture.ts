@@ -38,7 +38,26 @@
  *   path /mcp-up: GET -> 405 + JSON-RPC error; POST method "tools/list" -> result, opening the legacy session
  *                 `session` (query; default "fixture-session"); "stream/test" -> SSE;
  *                 any other method -> 404 + JSON-RPC -32601
+ *
+ * An A2A agent (test/conformance/a2a.test.ts) at /a2a-up and any path below it. Its base is the request path up to
+ * `/.well-known/`, `/jsonrpc`, `/jsonrpc-v03` or `/rest/` (so routes with upstream /a2a-up/<x> get cards of their own):
+ *   GET  <base>/.well-known/agent-card.json   a 1.0 card (a2aFixtureCard): interfaces JSONRPC 1.0 <base>/jsonrpc,
+ *                                             JSONRPC 0.3 <base>/jsonrpc-v03, HTTP+JSON 1.0 <base>/rest, GRPC
+ *                                             <base>/grpc and JSONRPC 1.0 on another host (A2A_FOREIGN_URL); an
+ *                                             upstream API-key scheme; skill "echo"; with a strong ETag, and 304 on
+ *                                             If-None-Match naming it. Counted per base:
+ *   GET  /__fixture/a2a-cards/<base>          200 {"fetches": N, "notModified": M, "ifNoneMatch": [...]}: the card
+ *                                             GETs of <base> (URL-encoded) answered, how many with 304, and each
+ *                                             If-None-Match received (null when absent)
+ *   POST, a JSON-RPC body (an object with a `jsonrpc` member; any body on /a2a-up itself):
+ *        "GetExtendedAgentCard" / 0.3 "agent/getAuthenticatedExtendedCard" -> result: the extended card (skills
+ *        A2A_FIXTURE_SKILLS); "SendStreamingMessage" / 0.3 "message/stream" -> SSE of N JSON-RPC results (query `n`,
+ *        default 3, 0: forever; `gap` ms, default 100), recorded in sseWrittenAt like fx=sse; any other method ->
+ *        200 result {"echoed": <method>} (the recording echo)
+ *   GET  <base>/rest/extendedAgentCard       the extended card as a bare JSON object (the HTTP+JSON binding)
+ *   anything else (REST calls such as POST <base>/rest/message:send): the default JSON echo
  */
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
@@ -75,6 +94,22 @@ export const MCP_METHOD_NOT_ALLOWED_BODY = JSON.stringify({ jsonrpc: '2.0', id: 
 
 const KEY_SETS = '/__fixture/key-sets/';
 const INTROSPECTION = '/__fixture/introspection/';
+const A2A_CARDS = '/__fixture/a2a-cards/';
+
+/** The A2A agent's path, and where its card is served below each base. */
+export const A2A_UP = '/a2a-up';
+export const A2A_CARD_PATH = '/.well-known/agent-card.json';
+/** An interface of the fixture agent on another host: not the gateway's to front. */
+export const A2A_FOREIGN_URL = 'https://agents.elsewhere.conformance.test/a2a/jsonrpc';
+/** Skills of the public card (the first) and of the extended card (all three). */
+export const A2A_FIXTURE_SKILLS = ['echo', 'reports', 'admin'] as const;
+
+/** How often the card of one base was fetched (A2A_CARDS). */
+interface CardFetches {
+  fetches: number;
+  notModified: number;
+  ifNoneMatch: Array<string | null>;
+}
 
 /** One introspection request as the fixture authorization server received it. */
 export interface IntrospectionRecord {
@@ -105,6 +140,7 @@ export async function startFixture(options: FixtureOptions = {}): Promise<Fixtur
   const records = new Map<string, FixtureRecord>();
   const keySets = new Map<string, { document: string; fetches: number }>();
   const introspection: IntrospectionState = { answers: new Map(), requests: new Map() };
+  const cardFetches = new Map<string, CardFetches>();
   let anonymous = 0;
   let origin = '';
 
@@ -117,6 +153,13 @@ export async function startFixture(options: FixtureOptions = {}): Promise<Fixtur
       const record = records.get(decodeURIComponent(url.pathname.slice('/__fixture/records/'.length)));
       res.writeHead(record ? 200 : 404, { 'content-type': 'application/json' });
       res.end(JSON.stringify(record ?? null));
+      return;
+    }
+
+    if (url.pathname.startsWith(A2A_CARDS)) {
+      const counts = cardFetches.get(decodeURIComponent(url.pathname.slice(A2A_CARDS.length))) ?? { fetches: 0, notModified: 0, ifNoneMatch: [] };
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(counts));
       return;
     }
 
@@ -158,7 +201,7 @@ export async function startFixture(options: FixtureOptions = {}): Promise<Fixtur
     req.on('close', () => { if (!record.bodyComplete) record.aborted = true; });
     res.on('close', () => { if (!res.writableFinished) record.aborted = true; });
 
-    void respond(req, res, url, record, bodyDone);
+    void respond(req, res, url, record, bodyDone, { origin, cardFetches });
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -178,7 +221,7 @@ export async function startFixture(options: FixtureOptions = {}): Promise<Fixtur
   };
 }
 
-async function respond(req: IncomingMessage, res: ServerResponse, url: URL, record: FixtureRecord, bodyDone: Promise<void>): Promise<void> {
+async function respond(req: IncomingMessage, res: ServerResponse, url: URL, record: FixtureRecord, bodyDone: Promise<void>, a2a: { origin: string; cardFetches: Map<string, CardFetches> }): Promise<void> {
   const fx = url.searchParams.get('fx');
   const json = (status: number, body: string, extra: Record<string, string> = {}) => {
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...extra });
@@ -241,18 +284,16 @@ async function respond(req: IncomingMessage, res: ServerResponse, url: URL, reco
     if (message.method === 'tools/list') {
       json(200, JSON.stringify({ jsonrpc: '2.0', id: message.id ?? null, result: { tools: [] } }), { 'mcp-session-id': url.searchParams.get('session') ?? 'fixture-session' });
     } else if (message.method === 'stream/test') {
-      sse(res, record, 2, 50, JSON.stringify({ jsonrpc: '2.0', id: message.id ?? null, result: {} }));
+      const last = JSON.stringify({ jsonrpc: '2.0', id: message.id ?? null, result: {} });
+      sse(res, record, 2, 50, (i) => (i === 2 ? last : `event-${i}`));
     } else {
       json(404, MCP_METHOD_NOT_FOUND_BODY(message.id ?? null));
     }
     return;
   }
 
-  if (url.pathname === '/a2a-up') {
-    let message: { id?: unknown; method?: string } = {};
-    try { message = JSON.parse(record.body) as typeof message; } catch { /* answered below */ }
-    json(200, JSON.stringify({ jsonrpc: '2.0', id: message.id ?? null, result: { echoed: message.method ?? null } }));
-    return;
+  if (url.pathname === A2A_UP || url.pathname.startsWith(`${A2A_UP}/`)) {
+    if (respondA2a(req, res, url, record, a2a.origin, a2a.cardFetches, json)) return;
   }
 
   const statusParam = url.searchParams.get('status');
@@ -260,6 +301,87 @@ async function respond(req: IncomingMessage, res: ServerResponse, url: URL, reco
     'x-upstream': 'fixture',
     'x-upstream-multi': 'one',
   });
+}
+
+/** The base of an A2A request path: up to its card path or interface path (A2A_UP otherwise). */
+function a2aBase(pathname: string): string {
+  const at = ['/.well-known/', '/jsonrpc-v03', '/jsonrpc', '/rest/'].map((tail) => pathname.indexOf(tail)).filter((i) => i >= 0);
+  return at.length > 0 ? pathname.slice(0, Math.min(...at)) : A2A_UP;
+}
+
+/** The fixture agent's 1.0 card with interfaces under `base` (an absolute URL), and the extended card's skills when `extended`. */
+export function a2aFixtureCard(base: string, extended: boolean): Record<string, unknown> {
+  const skill = (id: string) => ({ id, name: `Skill ${id}`, description: `The fixture's ${id} skill.`, tags: [id] });
+  return {
+    name: 'Conformance fixture agent',
+    description: 'The A2A upstream of the conformance suite.',
+    supportedInterfaces: [
+      { url: `${base}/jsonrpc`, protocolBinding: 'JSONRPC', protocolVersion: '1.0' },
+      { url: `${base}/jsonrpc-v03`, protocolBinding: 'JSONRPC', protocolVersion: '0.3' },
+      { url: `${base}/rest`, protocolBinding: 'HTTP+JSON', protocolVersion: '1.0' },
+      { url: `${base}/grpc`, protocolBinding: 'GRPC', protocolVersion: '1.0' },
+      { url: A2A_FOREIGN_URL, protocolBinding: 'JSONRPC', protocolVersion: '1.0' },
+    ],
+    version: '1.0.0',
+    capabilities: { streaming: true, pushNotifications: true, extendedAgentCard: true },
+    // How to reach the upstream itself: the gateway replaces it with what the route enforces.
+    securitySchemes: { upstreamKey: { apiKeySecurityScheme: { location: 'header', name: 'X-Upstream-Key' } } },
+    securityRequirements: [{ schemes: { upstreamKey: { list: [] } } }],
+    defaultInputModes: ['text/plain'],
+    defaultOutputModes: ['text/plain'],
+    skills: (extended ? A2A_FIXTURE_SKILLS : A2A_FIXTURE_SKILLS.slice(0, 1)).map(skill),
+  };
+}
+
+/** The A2A agent (header comment); false when the request gets the default echo. */
+function respondA2a(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  record: FixtureRecord,
+  origin: string,
+  cardFetches: Map<string, CardFetches>,
+  json: (status: number, body: string, extra?: Record<string, string>) => void,
+): boolean {
+  const base = a2aBase(url.pathname);
+  if (req.method === 'GET' && url.pathname === `${base}${A2A_CARD_PATH}`) {
+    const body = JSON.stringify(a2aFixtureCard(`${origin}${base}`, false));
+    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"`;
+    const counts = cardFetches.get(base) ?? { fetches: 0, notModified: 0, ifNoneMatch: [] };
+    cardFetches.set(base, counts);
+    counts.fetches++;
+    const asked = req.headers['if-none-match'] ?? null;
+    counts.ifNoneMatch.push(asked);
+    if (asked !== null && asked.split(',').some((tag) => tag.trim() === etag)) {
+      counts.notModified++;
+      res.writeHead(304, { etag });
+      res.end();
+      return true;
+    }
+    json(200, body, { etag, 'cache-control': 'max-age=60' });
+    return true;
+  }
+  if (req.method === 'GET' && url.pathname === `${base}/rest/extendedAgentCard`) {
+    json(200, JSON.stringify(a2aFixtureCard(`${origin}${base}`, true)));
+    return true;
+  }
+  if (req.method !== 'POST') return false;
+  let message: unknown;
+  try { message = JSON.parse(record.body); } catch { /* not JSON */ }
+  const rpc = typeof message === 'object' && message !== null && !Array.isArray(message) && 'jsonrpc' in message ? (message as { id?: unknown; method?: unknown }) : undefined;
+  if (!rpc && url.pathname !== A2A_UP) return false;
+  const id = rpc?.id ?? null;
+  const method = rpc?.method ?? null;
+  if (method === 'GetExtendedAgentCard' || method === 'agent/getAuthenticatedExtendedCard') {
+    json(200, JSON.stringify({ jsonrpc: '2.0', id, result: a2aFixtureCard(`${origin}${base}`, true) }));
+  } else if (method === 'SendStreamingMessage' || method === 'message/stream') {
+    const n = Number(url.searchParams.get('n') ?? '3');
+    const gap = Number(url.searchParams.get('gap') ?? '100');
+    sse(res, record, n, gap, (i) => JSON.stringify({ jsonrpc: '2.0', id, result: { statusUpdate: { taskId: 'fixture-task', seq: i } } }));
+  } else {
+    json(200, JSON.stringify({ jsonrpc: '2.0', id, result: { echoed: method } }));
+  }
+  return true;
 }
 
 /** The fixture authorization servers (issuers `${origin}/as`, and with `as2Key` /as2, /as-down, /as-wrong) and their test control endpoints. */
@@ -351,15 +473,14 @@ function serveKeySet(req: IncomingMessage, res: ServerResponse, [name = '', tail
   answer(200, entry.document, 'application/jwk-set+json');
 }
 
-/** Writes `n` SSE events `gap` ms apart (forever when n is 0), then ends; stops when the stream closes. */
-function sse(res: ServerResponse, record: FixtureRecord, n: number, gap: number, last?: string): void {
+/** Writes `n` SSE events `gap` ms apart (forever when n is 0), then ends; stops when the stream closes. `data(i)`: event i's data (1-based). */
+function sse(res: ServerResponse, record: FixtureRecord, n: number, gap: number, data: (i: number) => string = (i) => `event-${i}`): void {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   let i = 0;
   const write = () => {
     if (res.destroyed) return;
     i++;
-    const data = last && i === n ? last : `event-${i}`;
-    res.write(`id: ${i}\ndata: ${data}\n\n`);
+    res.write(`id: ${i}\ndata: ${data(i)}\n\n`);
     record.sseWrittenAt.push(Date.now());
     if (n !== 0 && i >= n) res.end();
   };
