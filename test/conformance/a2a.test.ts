@@ -16,7 +16,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { verifyAgentCard, type AgentCardJson } from '../../src/a2a/card-signature.ts';
 import { generateKey, type TestKey } from '../unit/verify/mint.ts';
 import { mintWit, mintWpt } from '../wimse.ts';
-import { json, record, recorded, requestId, send, waitFor, type RawResponse } from './client.ts';
+import { challenges, expectUpstreamStreamStopped, json, record, recorded, requestId, send, type RawResponse } from './client.ts';
 import {
   A2A_CARD_SCOPE, A2A_OAUTH_PATH, A2A_PUSH_PREFIX, A2A_REVALIDATE_PATH, A2A_REVALIDATE_UPSTREAM, A2A_SEND_SCOPE, A2A_SKILL_SCOPES,
   A2A_WIT_PATH, AS_KID, AS_PATH, AS_TOKEN_PATH, ISSUER, ISSUER_KID, PUBLIC_URL, TRUST_DOMAIN,
@@ -93,22 +93,6 @@ async function expectGatewaySigned(card: AgentCardJson): Promise<void> {
   expect(tampered).toMatchObject({ ok: false, code: 'ERR_CARD_SIGNATURE_INVALID' });
 }
 
-interface Challenge {
-  scheme: string;
-  params: Record<string, string>;
-}
-
-/** The challenges of WWW-Authenticate (schemes with their auth-params, quotes removed). */
-function challenges(response: RawResponse): Challenge[] {
-  const value = response.headers['www-authenticate'];
-  expect(value, 'WWW-Authenticate').toBeTypeOf('string');
-  const out: Challenge[] = [];
-  for (const m of (value as string).matchAll(/([A-Za-z][A-Za-z0-9._~+-]*)(?:\s*=\s*(?:"([^"]*)"|([^\s,]*)))?/g)) {
-    if (m[2] === undefined && m[3] === undefined) out.push({ scheme: m[1]!, params: {} });
-    else out.at(-1)!.params[m[1]!.toLowerCase()] = m[2] ?? m[3]!;
-  }
-  return out;
-}
 
 /** Asserts a gateway error in the A2A JSON-RPC shape: the call's id, `jsonRpc` as error.code, the gateway code in data. */
 function expectA2aJsonRpcError(response: RawResponse, status: number, code: string, jsonRpc: number, id: string | number | null): void {
@@ -307,11 +291,7 @@ describe(`A2A pass-through (${target().runtime})`, () => {
     expect(new TextDecoder().decode(value)).toContain('"seq":1');
     controller.abort();
     await reader.cancel().catch(() => {});
-    const aborted = await waitFor(async () => (await record(id))?.aborted, 10_000);
-    expect(aborted, 'the fixture saw its response stream closed').toBe(true);
-    const count = (await recorded(id)).sseWrittenAt.length;
-    await new Promise((done) => setTimeout(done, 300));
-    expect((await recorded(id)).sseWrittenAt.length).toBe(count);
+    await expectUpstreamStreamStopped(id);
   });
 
   it('HTTP+JSON: POST <mount>/rest/message:send reaches the agent path unchanged, body intact', async () => {

@@ -148,3 +148,49 @@ export function expectJsonRpcError(response: RawResponse, status: number, code: 
   expect(body.error.data.code).toBe(code);
   expect(body.error.data.status).toBe(status);
 }
+
+export interface Challenge {
+  scheme: string;
+  params: Record<string, string>;
+}
+
+/** Parses a WWW-Authenticate field (challenges joined by ", ") into schemes and auth-params (quotes removed). */
+export function challenges(response: RawResponse): Challenge[] {
+  const value = response.headers['www-authenticate'];
+  expect(value, 'WWW-Authenticate').toBeTypeOf('string');
+  const items: string[] = [];
+  let current = '';
+  let quoted = false;
+  for (const ch of value as string) {
+    if (ch === '"') quoted = !quoted;
+    if (ch === ',' && !quoted) {
+      items.push(current.trim());
+      current = '';
+    } else current += ch;
+  }
+  items.push(current.trim());
+  const out: Challenge[] = [];
+  for (const item of items) {
+    const scheme = /^([A-Za-z][A-Za-z0-9._~+-]*)(?:\s+(.*))?$/.exec(item);
+    let param = item;
+    if (scheme && !item.slice(0, scheme[1]!.length + 1).includes('=')) {
+      out.push({ scheme: scheme[1]!, params: {} });
+      param = scheme[2] ?? '';
+    }
+    if (param === '') continue;
+    const m = /^([A-Za-z_][A-Za-z0-9_-]*)\s*=\s*(?:"([^"]*)"|(\S*))$/.exec(param);
+    expect(m, `auth-param ${param}`).not.toBeNull();
+    expect(out.length, `auth-param before any scheme in ${String(value)}`).toBeGreaterThan(0);
+    out.at(-1)!.params[m![1]!.toLowerCase()] = m![2] ?? m![3]!;
+  }
+  return out;
+}
+
+/** After the caller aborted the stream of request `id`: the fixture saw its response closed, and writes no more events. */
+export async function expectUpstreamStreamStopped(id: string): Promise<void> {
+  const aborted = await waitFor(async () => (await record(id))?.aborted, 10_000);
+  expect(aborted, 'the fixture saw its response stream closed').toBe(true);
+  const count = (await recorded(id)).sseWrittenAt.length;
+  await new Promise((done) => setTimeout(done, 300));
+  expect((await recorded(id)).sseWrittenAt.length).toBe(count);
+}

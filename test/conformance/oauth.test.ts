@@ -18,7 +18,7 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JWK, 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sha256b64url } from '../../src/crypto/digest.ts';
 import { DEFAULT_DPOP_ALGORITHMS } from '../../src/verify/dpop.ts';
-import { expectJsonRpcError, expectProblem, json, record, recorded, requestId, send, type RawResponse } from './client.ts';
+import { challenges, expectJsonRpcError, expectProblem, json, record, recorded, requestId, send, type Challenge, type RawResponse } from './client.ts';
 import { AS2_CLIENT_ID, AS2_PATH, AS_CLIENT_ID, AS_DEAD_PATH, AS_DOWN_PATH, AS_KID, AS_PATH, AS_WRONG_PATH, ES256_ONLY, OAUTH_MAX_AGE, PUBLIC_URL } from './config.ts';
 import { target } from './context.ts';
 import { fixtureAsKey } from './keys.ts';
@@ -78,43 +78,6 @@ async function dpopProof(key: DpopKey, method: string, htu: string, token: strin
   return new SignJWT({ htm: method, htu, jti: unique('proof'), ath: await sha256b64url(new TextEncoder().encode(token)), iat: now(), ...extra })
     .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: key.jwk, ...header } as never)
     .sign(key.privateKey);
-}
-
-interface Challenge {
-  scheme: string;
-  params: Record<string, string>;
-}
-
-/** Parses a WWW-Authenticate field (challenges joined by ", ") into schemes and auth-params (quotes removed). */
-function challenges(response: RawResponse): Challenge[] {
-  const value = response.headers['www-authenticate'];
-  expect(value, 'WWW-Authenticate').toBeTypeOf('string');
-  const items: string[] = [];
-  let current = '';
-  let quoted = false;
-  for (const ch of value as string) {
-    if (ch === '"') quoted = !quoted;
-    if (ch === ',' && !quoted) {
-      items.push(current.trim());
-      current = '';
-    } else current += ch;
-  }
-  items.push(current.trim());
-  const out: Challenge[] = [];
-  for (const item of items) {
-    const scheme = /^([A-Za-z][A-Za-z0-9._~+-]*)(?:\s+(.*))?$/.exec(item);
-    let param = item;
-    if (scheme && !item.slice(0, scheme[1]!.length + 1).includes('=')) {
-      out.push({ scheme: scheme[1]!, params: {} });
-      param = scheme[2] ?? '';
-    }
-    if (param === '') continue;
-    const m = /^([A-Za-z_][A-Za-z0-9_-]*)\s*=\s*(?:"([^"]*)"|(\S*))$/.exec(param);
-    expect(m, `auth-param ${param}`).not.toBeNull();
-    expect(out.length, `auth-param before any scheme in ${String(value)}`).toBeGreaterThan(0);
-    out.at(-1)!.params[m![1]!.toLowerCase()] = m![2] ?? m![3]!;
-  }
-  return out;
 }
 
 /** Asserts a refusal: status, code (problem+json on http routes, JSON-RPC on mcp routes), and one challenge per scheme. */
