@@ -65,7 +65,7 @@ export interface AgentCardService {
    * The gateway's form of an extended card the upstream returned (A2A `GetExtendedAgentCard`), for one caller: rewritten
    * and signed like the public card, with only the skills `keep` accepts, in the shape `legacy` asks for.
    */
-  extended(upstreamCard: unknown, keep: (skillId: string) => boolean, legacy: boolean): Promise<Result<AgentCardJson, A2aCardErrorCode>>;
+  extended(upstreamCard: unknown, keep: (skillId: string) => boolean, legacy: boolean): Promise<Result<{ card: AgentCardJson; flagged?: string }, A2aCardErrorCode>>;
 }
 
 export interface AgentCardServiceOptions {
@@ -133,20 +133,27 @@ export function agentCardService(options: AgentCardServiceOptions): AgentCardSer
     if (!card.ok) return card;
     const etag = response.headers.get('etag') ?? undefined;
     const loaded: Source = { card: card.value, etag: etag && etag.length <= 256 ? etag : undefined, fetchedAt: now() };
-    const pinned = a2a.upstreamSignature;
-    if (pinned) {
-      const verified = await verifyAgentCard(card.value, {
-        algorithms: pinned.algorithms,
-        // Pinned keys only: a jku in the card names a URL the upstream (or whoever altered the card) chose.
-        keys: async (kid) => pinned.jwks.keys.find((k) => k.kid === kid) as JsonWebKey | undefined,
-      });
-      if (!verified.ok) {
-        const detail = `upstream card signature: ${verified.code} (${verified.detail})`;
-        if (pinned.onInvalid === 'refuse') return fail('ERR_A2A_CARD_SIGNATURE_INVALID', detail);
-        loaded.flagged = detail;
-      }
-    }
+    const pinned = await checkPinned(card.value);
+    if (!pinned.ok) return pinned;
+    if (pinned.value) loaded.flagged = pinned.value;
     return ok(loaded);
+  };
+
+  /**
+   * The upstream's own signature against the pinned keys (a2a.upstreamSignature), if configured: a refusal, or the
+   * flag detail (onInvalid "flag"), or nothing to say.
+   */
+  const checkPinned = async (card: AgentCardJson): Promise<Result<string | undefined, A2aCardErrorCode>> => {
+    const pinned = a2a.upstreamSignature;
+    if (!pinned) return ok(undefined);
+    const verified = await verifyAgentCard(card, {
+      algorithms: pinned.algorithms,
+      // Pinned keys only: a jku in the card names a URL the upstream (or whoever altered the card) chose.
+      keys: async (kid) => pinned.jwks.keys.find((k) => k.kid === kid) as JsonWebKey | undefined,
+    });
+    if (verified.ok) return ok(undefined);
+    const detail = `upstream card signature: ${verified.code} (${verified.detail})`;
+    return pinned.onInvalid === 'refuse' ? fail('ERR_A2A_CARD_SIGNATURE_INVALID', detail) : ok(detail);
   };
 
   /** The current source card: inline, fresh, revalidated, or stale within A2A_CARD_MAX_STALE_SECONDS. */
@@ -170,24 +177,26 @@ export function agentCardService(options: AgentCardServiceOptions): AgentCardSer
     return loaded;
   };
 
-  /** The rewritten card, in one shape, signed with the current key. */
-  const render = async (card: AgentCardJson, shape: Shape): Promise<Result<AgentCardJson, A2aCardErrorCode>> => {
+  /** The rewritten card in one shape (unsigned). */
+  const shaped = (card: AgentCardJson, shape: Shape): Result<AgentCardJson, A2aCardErrorCode> => {
     const rewritten = gatewayCard(card, { mapUrl, ...security });
     if (!rewritten.ok) return rewritten;
-    let out: AgentCardJson = withoutInternalLinks(rewritten.value, base, mapUrl);
-    if (shape === '0.3') {
-      const legacy = legacyCard(out);
-      if (!legacy) return fail('ERR_A2A_VERSION_NOT_SUPPORTED', 'the card declares no 0.x interface');
-      out = legacy;
-    }
-    if (!options.keys) return ok(out);
+    const out = withoutInternalLinks(rewritten.value, base, mapUrl);
+    if (shape === '1.0') return ok(out);
+    const legacy = legacyCard(out);
+    return legacy ? ok(legacy) : fail('ERR_A2A_VERSION_NOT_SUPPORTED', 'the card declares no 0.x interface');
+  };
+
+  /** `card` signed with the current card key (and that key's kid), or as it is when the route's cards are unsigned. */
+  const signed = async (card: AgentCardJson): Promise<Result<{ card: AgentCardJson; kid?: string }, A2aCardErrorCode>> => {
+    if (!options.keys) return ok({ card });
     let key;
     try {
       key = await options.keys.signingKey();
     } catch (error) {
       return fail('ERR_A2A_CARD_SIGNING_UNAVAILABLE', error instanceof Error ? error.message : 'card signing key unavailable');
     }
-    return ok(await signAgentCard(out, { key: key.key, alg: key.alg, kid: key.kid, jku: options.jwksUrl }));
+    return ok({ card: await signAgentCard(card, { key: key.key, alg: key.alg, kid: key.kid, jku: options.jwksUrl }), kid: key.kid });
   };
 
   return {
@@ -200,10 +209,14 @@ export function agentCardService(options: AgentCardServiceOptions): AgentCardSer
       const kid = options.keys ? await options.keys.signingKey().then((k) => k.kid, () => undefined) : undefined;
       let entry = served.get(shape.value);
       if (!entry || entry.kid !== kid) {
-        const rendered = await render(src.card, shape.value);
-        if (!rendered.ok) return { code: rendered.code, detail: rendered.detail };
-        const body = JSON.stringify(rendered.value);
-        entry = { kid, body, etag: `"${(await sha256b64url(body)).slice(0, 22)}"` };
+        const unsigned = shaped(src.card, shape.value);
+        if (!unsigned.ok) return { code: unsigned.code, detail: unsigned.detail };
+        const done = await signed(unsigned.value);
+        if (!done.ok) return { code: done.code, detail: done.detail };
+        // The validator names the content and the key, not the signature bytes (ECDSA signatures are randomised):
+        // every isolate signing this card with this key gives the same ETag, so revalidation works across them.
+        const etag = `"${(await sha256b64url(`${done.value.kid ?? ''}\n${JSON.stringify(unsigned.value)}`)).slice(0, 22)}"`;
+        entry = { kid: done.value.kid, body: JSON.stringify(done.value.card), etag };
         served.set(shape.value, entry);
       }
       const headers = new Headers({
@@ -223,7 +236,13 @@ export function agentCardService(options: AgentCardServiceOptions): AgentCardSer
     async extended(upstreamCard, keep, legacy) {
       const card = readAgentCard(upstreamCard);
       if (!card.ok) return card;
-      return render(withSkills(card.value, keep), legacy ? '0.3' : '1.0');
+      // The upstream signed its extended card as it sent it (all skills): checked before any skill is filtered out.
+      const pinned = await checkPinned(card.value);
+      if (!pinned.ok) return pinned;
+      const unsigned = shaped(withSkills(card.value, keep), legacy ? '0.3' : '1.0');
+      if (!unsigned.ok) return unsigned;
+      const done = await signed(unsigned.value);
+      return done.ok ? ok(pinned.value ? { card: done.value.card, flagged: pinned.value } : { card: done.value.card }) : done;
     },
   };
 }

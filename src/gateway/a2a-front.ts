@@ -31,8 +31,11 @@ export interface A2aFront {
   inspect(request: Request, restPath: string, body: Uint8Array | undefined): Result<A2aRequestInfo | undefined, ErrorCode>;
   /** Why the call may not register its push notification URLs (the audit detail), or undefined when it may. */
   pushProblem(info: A2aRequestInfo): string | undefined;
-  /** The caller's view of an upstream answer: the extended card rewritten for `principal`; other answers as they are. */
-  respond(upstream: UpstreamResponse, info: A2aRequestInfo | undefined, principal: Principal | undefined): Promise<Result<UpstreamResponse, ErrorCode>>;
+  /**
+   * The caller's view of an upstream answer: the extended card rewritten for `principal`; other answers as they are.
+   * `detail`: what the audit event should say (an upstream signature flagged by onInvalid "flag").
+   */
+  respond(upstream: UpstreamResponse, info: A2aRequestInfo | undefined, principal: Principal | undefined): Promise<Result<{ response: UpstreamResponse; detail?: string }, ErrorCode>>;
 }
 
 export function a2aFront(routePath: string, config: A2aRouteConfig, card: AgentCardService, policy: SkillPolicy | undefined): A2aFront {
@@ -61,21 +64,23 @@ export function a2aFront(routePath: string, config: A2aRouteConfig, card: AgentC
       return undefined;
     },
     async respond(upstream, info, principal) {
-      if (info?.method !== 'GetExtendedAgentCard' || upstream.status !== 200 || !upstream.body) return ok(upstream);
+      if (info?.method !== 'GetExtendedAgentCard' || upstream.status !== 200 || !upstream.body) return ok({ response: upstream });
       const read = await readCardJson(upstream);
       if (!read.ok) return fail(read.code === 'ERR_A2A_CARD_UNAVAILABLE' ? 'ERR_UPSTREAM_INVALID' : read.code, `extended card: ${read.detail}`);
       const json = read.value;
       // JSON-RPC: the card is the result of a success; an error answer goes back as the upstream meant it.
       const rpc = info.binding === 'JSONRPC';
       const envelope = rpc && isObject(json) ? json : undefined;
-      if (rpc && (!envelope || !('result' in envelope))) return ok(rewritten200(upstream, JSON.stringify(json)));
+      if (rpc && (!envelope || !('result' in envelope))) return ok({ response: rewritten200(upstream, JSON.stringify(json)) });
       const upstreamCard = envelope ? envelope.result : json;
       const skills = isObject(upstreamCard) && Array.isArray(upstreamCard.skills) ? upstreamCard.skills : [];
       const ids = skills.map((s) => (isObject(s) && typeof s.id === 'string' ? s.id : '')).filter((id) => id !== '');
       const keep = await skillFilter(ids, principal);
       const rewritten = await card.extended(upstreamCard, (id) => keep.has(id), info.legacy);
       if (!rewritten.ok) return rewritten;
-      return ok(rewritten200(upstream, JSON.stringify(envelope ? { jsonrpc: '2.0', id: envelope.id ?? null, result: rewritten.value } : rewritten.value)));
+      const { card: shown, flagged } = rewritten.value;
+      const response = rewritten200(upstream, JSON.stringify(envelope ? { jsonrpc: '2.0', id: envelope.id ?? null, result: shown } : shown));
+      return ok(flagged ? { response, detail: flagged } : { response });
     },
   };
 }

@@ -479,11 +479,13 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
       return fail(c, requestId, result.code, result.detail, route.config, who);
     }
     let upstream = result.response;
+    let flagged: { detail: string } | Record<string, never> = {};
     if (a2a) {
       // The extended card, rewritten and signed for this caller (a2a-front.ts); any other answer as it came.
       const shown = await a2a.respond(upstream, a2aInfo, principal);
       if (!shown.ok) return fail(c, requestId, shown.code, shown.detail, route.config, who);
-      upstream = shown.value;
+      upstream = shown.value.response;
+      if (shown.value.detail) flagged = { detail: shown.value.detail };
     }
     const reason = principal ? 'AUTHENTICATED' : 'PUBLIC_ROUTE';
     // A session the upstream opened is bound before the caller can use it (mcp-front.ts); a failed write only means
@@ -497,7 +499,7 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
       for (const [name, value] of Object.entries(authHeaders ?? {})) signed.response.headers.set(name, value);
       return signed.response;
     }
-    record(c, { requestId, decision: 'allow', reason, status: upstream.status, upstreamStatus: upstream.status, ...routeTag, ...who });
+    record(c, { requestId, decision: 'allow', reason, status: upstream.status, upstreamStatus: upstream.status, ...routeTag, ...who, ...flagged });
     const headers = downstreamResponseHeaders(upstream.headers, requestId);
     // An upstream the gateway authenticated to answers the gateway: its WIT and signature (bound to the gateway's
     // nonce) are not for the caller, who would take them as a failed response signature.

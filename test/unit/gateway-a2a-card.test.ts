@@ -70,7 +70,7 @@ beforeAll(async () => {
 });
 
 /** The fake upstream agent: its card per host, with ETag "v1" and 304 on a match; `down` makes every fetch fail. */
-function setup(options: { now?: () => number } = {}) {
+function setup(options: { now?: () => number; state?: ReturnType<typeof memoryState> } = {}) {
   const audit = memorySink();
   const agent = {
     cards: new Map<string, unknown>([['agent.internal', upstreamCard], ['v1only.internal', V1_CARD], ['pinned.internal', PINNED_CARD]]),
@@ -88,7 +88,7 @@ function setup(options: { now?: () => number } = {}) {
   const now = options.now;
   const gw = createGateway(config, {
     audit,
-    state: memoryState(now ? { now } : {}),
+    state: options.state ?? memoryState(now ? { now } : {}),
     ...(now ? { now } : {}),
     fetch: async (url, init) => {
       const req = new Request(url, init as RequestInit);
@@ -243,6 +243,20 @@ function tampered(card: Card, path: Array<string | number>): Card {
   holder[last] = (leaf.startsWith('x') ? 'y' : 'x') + leaf.slice(1);
   return copy;
 }
+
+describe('card validators across isolates', () => {
+  it('two gateways sharing the state store (two isolates) sign with one key and give the card one ETag, though the signature bytes differ', async () => {
+    const state = memoryState();
+    const [a, b] = [setup({ state }), setup({ state })];
+    const [ra, rb] = [await a.gw.fetch(cardRequest('/agents/wit', { 'a2a-version': '1.0' })), await b.gw.fetch(cardRequest('/agents/wit', { 'a2a-version': '1.0' }))];
+    const [ca, cb] = [(await ra.json()) as Card, (await rb.json()) as Card];
+    expect(ca.signatures![0]!.protected).toBe(cb.signatures![0]!.protected); // same kid
+    expect(ca.signatures![0]!.signature).not.toBe(cb.signatures![0]!.signature); // ECDSA is randomised
+    expect(ra.headers.get('etag')).toBe(rb.headers.get('etag'));
+    // So a client that fetched from one isolate revalidates at the other.
+    expect((await b.gw.fetch(cardRequest('/agents/wit', { 'a2a-version': '1.0', 'if-none-match': ra.headers.get('etag')! }))).status).toBe(304);
+  });
+});
 
 describe('card links on the upstream\'s own host', () => {
   it('icon, documentation and provider links on the upstream origin are moved onto the gateway below its URL, else dropped; others stay', async () => {

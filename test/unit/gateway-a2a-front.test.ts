@@ -8,7 +8,8 @@
 import { verifyAgentCardSignature, type AgentCard } from '@a2a-js/sdk';
 import type { JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { verifyAgentCard, type AgentCardJson } from '../../src/a2a/card-signature.ts';
+import { signAgentCard, verifyAgentCard, type AgentCardJson } from '../../src/a2a/card-signature.ts';
+import { readAgentCard } from '../../src/a2a/agent-card.ts';
 import type { SkillPolicy } from '../../src/gateway/a2a-front.ts';
 import { createGateway, memorySink, memoryState, type AuditEvent, type GatewayConfigInput } from '../../src/index.ts';
 import { DEFAULT_DPOP_ALGORITHMS } from '../../src/verify/dpop.ts';
@@ -48,6 +49,8 @@ const LEGACY_UPSTREAM_CARD = {
 };
 
 let asKey: TestKey;
+/** The key the upstream signs its cards with, pinned on the `-pinned` and `-flagged` routes. */
+let upstreamKey: TestKey;
 let config: GatewayConfigInput;
 const minted: string[] = [];
 const allEvents: AuditEvent[] = [];
@@ -55,7 +58,12 @@ const allEvents: AuditEvent[] = [];
 vi.spyOn(console, 'debug').mockImplementation(() => {}); // the SDK verifier logs every failed entry
 
 beforeAll(async () => {
-  asKey = await generateKey('ES256');
+  [asKey, upstreamKey] = await Promise.all([generateKey('ES256'), generateKey('ES256')]);
+  const pinnedRoute = (path: string, onInvalid: 'refuse' | 'flag') => ({
+    path, protocol: 'a2a' as const, upstream: BASE,
+    auth: { oauth: { authorizationServers: [AS], scopes: ['a2a'] } },
+    a2a: { upstreamSignature: { jwks: { keys: [configJwk(upstreamKey, 'up-1')] }, onInvalid } },
+  });
   config = {
     publicUrl: PUBLIC,
     authorizationServers: { [AS]: { jwks: { keys: [configJwk(asKey, 'a1')] }, algorithms: ['ES256'], tokenEndpoint: `${AS}/oauth/token` } },
@@ -66,6 +74,8 @@ beforeAll(async () => {
         auth: { oauth: { authorizationServers: [AS], scopes: ['a2a'], methods: { CancelTask: { scopes: ['admin'] } } } },
         a2a: { skills: { 'secret-skill': { scopes: ['secret'] } }, pushNotifications: { allowedUrls: [HOOKS] } },
       },
+      pinnedRoute(`${MOUNT}-pinned`, 'refuse'),
+      pinnedRoute(`${MOUNT}-flagged`, 'flag'),
     ],
   };
 });
@@ -121,18 +131,18 @@ function setup(options: { policy?: SkillPolicy } = {}) {
 
 const nowS = () => Math.floor(Date.now() / 1000);
 
-async function token(scope: string, sub = 'user-1') {
+async function token(scope: string, sub = 'user-1', mount = MOUNT) {
   const t = await sign(
     { typ: 'at+jwt', alg: 'ES256', kid: 'a1' },
-    { iss: AS, sub, aud: `${PUBLIC}${MOUNT}`, client_id: 'agent-client', scope, iat: nowS() - 5, exp: nowS() + 600, jti: crypto.randomUUID() },
+    { iss: AS, sub, aud: `${PUBLIC}${mount}`, client_id: 'agent-client', scope, iat: nowS() - 5, exp: nowS() + 600, jti: crypto.randomUUID() },
     asKey,
   );
   minted.push(t);
   return t;
 }
 
-function rpc(accessToken: string | undefined, id: unknown, method: string, params: object = {}, headers: Record<string, string> = {}) {
-  return new Request(`http://127.0.0.1${MOUNT}/jsonrpc`, {
+function rpc(accessToken: string | undefined, id: unknown, method: string, params: object = {}, headers: Record<string, string> = {}, mount = MOUNT) {
+  return new Request(`http://127.0.0.1${mount}/jsonrpc`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(accessToken ? { authorization: `Bearer ${accessToken}` } : {}), ...headers },
     body: JSON.stringify({ jsonrpc: '2.0', id, method, params }),
@@ -291,6 +301,37 @@ async function verifiedBoth(gw: ReturnType<typeof setup>['gw'], card: Card, sdk 
 }
 
 const skillIds = (card: Card) => (card.skills as Array<{ id: string }>).map((s) => s.id);
+
+describe('the extended card and the pinned upstream signature (a2a.upstreamSignature)', () => {
+  /** A gateway whose fake upstream answers GetExtendedAgentCard on `mount`, and the call to make. */
+  async function ask(mount: string) {
+    const { gw, agent, audit } = setup();
+    return { gw, agent, audit, call: async () => gw.fetch(rpc(await token('a2a', 'user-1', mount), 'p-1', 'GetExtendedAgentCard', {}, V1, mount)) };
+  }
+
+  it('signed by the pinned key: served, re-signed by the gateway alone', async () => {
+    const { agent, call, gw } = await ask(`${MOUNT}-pinned`);
+    const normal = readAgentCard(upstreamCard);
+    expect(normal.ok).toBe(true);
+    const signedUp = await signAgentCard(normal.ok ? normal.value : {}, { key: upstreamKey.privateKey, alg: 'ES256', kid: 'up-1' });
+    agent.extended = JSON.stringify({ jsonrpc: '2.0', id: 'p-1', result: signedUp });
+    const res = await call();
+    expect(res.status).toBe(200);
+    const card = ((await res.json()) as { result: Card }).result;
+    expect(card.signatures).toHaveLength(1);
+    await verifiedBoth(gw, card);
+  });
+
+  it('unsigned, with onInvalid "refuse": 502 ERR_A2A_CARD_SIGNATURE_INVALID, audited; with "flag": served, the failure in the audit detail', async () => {
+    const refused = await ask(`${MOUNT}-pinned`);
+    await expectRpcError(await refused.call(), 502, 'p-1', -32000, 'Upstream agent card signature invalid', 'ERR_A2A_CARD_SIGNATURE_INVALID');
+    expect(refused.audit.events.at(-1)).toMatchObject({ decision: 'error', reason: 'ERR_A2A_CARD_SIGNATURE_INVALID', detail: expect.stringContaining('ERR_CARD_SIGNATURE_MISSING') });
+    const flagged = await ask(`${MOUNT}-flagged`);
+    const res = await flagged.call();
+    expect(res.status).toBe(200);
+    expect(flagged.audit.events.at(-1)).toMatchObject({ decision: 'allow', reason: 'AUTHENTICATED', detail: expect.stringContaining('ERR_CARD_SIGNATURE_MISSING') });
+  });
+});
 
 describe('the authenticated extended card (GetExtendedAgentCard)', () => {
   it('JSON-RPC: the result is rewritten onto the gateway, signed (SDK-verifiable), and holds the skills the caller\'s scopes allow', async () => {
