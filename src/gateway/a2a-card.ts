@@ -18,11 +18,14 @@
  * Shapes (A2A §3.1 "A2A-Version"; the header or the `A2A-Version` query parameter): 1.x gets the 1.0 card; an
  * explicit 0.x gets the 0.3 card (a2a/legacy-card.ts), or VersionNotSupported when the card declares no 0.x interface;
  * no version at all gets the 0.3 card when there is a 0.x interface ("Agents MUST interpret empty value as 0.3")
- * and the 1.0 card otherwise. `Vary: A2A-Version` always; a strong ETag per body, 304 on If-None-Match.
+ * and the 1.0 card otherwise. `Vary: A2A-Version` always; an ETag naming the unsigned card and the signing key (the
+ * same in every isolate, though ECDSA signature bytes differ), 304 on If-None-Match; a stale card is `no-cache`.
  *
- * Does NOT: fetch a `jku`, follow upstream redirects, translate between protocol versions (a 0.3 card only lists
- * interfaces the upstream itself declares for 0.3), or share fetched cards between isolates (each revalidates on
- * its own: cheap with a 304).
+ * Does NOT: fetch a `jku`, follow upstream redirects, present the gateway's own identity (`upstreamAuth`) on the
+ * card fetch (an upstream must serve its card to the gateway unauthenticated), translate between protocol versions
+ * (a 0.3 card only lists interfaces the upstream itself declares for 0.3), or share fetched cards between isolates
+ * (each revalidates on its own: cheap with a 304). Links other than interfaces (icon, documentation, provider) on
+ * the upstream's own origin are moved onto the gateway or dropped; links elsewhere are kept as the upstream wrote them.
  */
 import { cardSecurity } from '../a2a/card-security.ts';
 import { gatewayCard, readAgentCard, withSkills } from '../a2a/agent-card.ts';
