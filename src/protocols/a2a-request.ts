@@ -128,7 +128,8 @@ const NESTED_CONFIG_MEMBERS = [...PUSH_CONFIG_MEMBERS, 'config'] as const;
 const MAX_CONFIG_DEPTH = 2;
 /** A 0.3 resource name: `tasks/{id}` or `tasks/{id}/pushNotificationConfigs[/{configId}]` (0.3 REST create body). */
 const TASK_RESOURCE = /^tasks\/([^/]+)(?:\/pushNotificationConfigs(?:\/[^/]*)?)?$/;
-const CONTROL = /[\x00-\x1F\x7F]/;
+/** Control and format characters (C0, DEL, C1, bidi and other Cf): never in a task id that reaches logs and Txn-Tokens. */
+const CONTROL = /[\p{Cc}\p{Cf}]/u;
 const JSON_MEDIA_TYPES: ReadonlySet<string> = new Set(['application/json', 'application/a2a+json']);
 /** Methods that carry no body to read on a path whose operation does not define them. */
 const BODILESS_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -296,6 +297,8 @@ function readJsonRpc(headers: Headers, body: Uint8Array | undefined): Result<A2a
   const message = parsed.value;
   if (Array.isArray(message)) return fail('ERR_A2A_REQUEST_INVALID', 'the body is a JSON-RPC batch (A2A defines none)');
   if (!isObject(message)) return fail('ERR_A2A_REQUEST_INVALID', 'the body is not a JSON object');
+  const envelope = spelledOnce(message, 'the envelope');
+  if (!envelope.ok) return envelope;
   if (own(message, 'jsonrpc') !== '2.0') return fail('ERR_A2A_REQUEST_INVALID', 'jsonrpc is missing or not "2.0"');
   let rpcId: string | number | null | undefined;
   if (Object.hasOwn(message, 'id')) {
@@ -332,6 +335,8 @@ interface CallBody {
 
 /** The task and push URLs of JSON-RPC params or a REST body (`where`: "params" or "body", for details). */
 function readCallBody(method: A2aMethod | undefined, legacy: boolean, node: JsonObject, where: string, wire: string): Result<CallBody, Code> {
+  const spelled = spelledOnce(node, where);
+  if (!spelled.ok) return spelled;
   const ids: string[] = [];
   const urls: string[] = [];
   let read: Result<void, Code> = ok(undefined);
@@ -422,7 +427,25 @@ function objectMember(node: JsonObject, member: string, where: string): Result<J
   const value = own(node, member);
   if (value === undefined || value === null) return ok(undefined);
   if (!isObject(value)) return fail('ERR_A2A_REQUEST_INVALID', `${where}.${member} is not an object`);
-  return ok(value);
+  const spelled = spelledOnce(value, `${where}.${member}`);
+  return spelled.ok ? ok(value) : spelled;
+}
+
+/**
+ * An object the reader acts on must not hold two members whose names fold to one (`url` and `URL`), nor another
+ * spelling of a member the reader reads (`Method`, `Configuration`): a case-insensitive decoder upstream would act on
+ * a member the gateway never checked.
+ */
+function spelledOnce(node: JsonObject, where: string): Result<void, Code> {
+  const seen = new Set<string>();
+  for (const name of Object.keys(node)) {
+    const folded = foldName(name);
+    if (seen.has(folded)) return fail('ERR_A2A_REQUEST_INVALID', `${where} has two members whose names differ only in case`);
+    seen.add(folded);
+    const read = READ_MEMBER_BY_FOLD.get(folded);
+    if (read !== undefined && read !== name) return fail('ERR_A2A_REQUEST_INVALID', `${where} spells the member "${read}" another way (case-insensitive decoders would read it)`);
+  }
+  return ok(undefined);
 }
 
 /** The task ids of `names` inside each object member of `holders` (SendMessage's message). */
@@ -488,7 +511,8 @@ function parseBody(headers: Headers, body: Uint8Array | undefined): Result<unkno
   } catch {
     return fail('ERR_A2A_PARSE_ERROR', 'the body is not JSON (a byte order mark included: RFC 8259 §8.1)');
   }
-  if (repeatsName(text)) return fail('ERR_A2A_REQUEST_INVALID', 'the body repeats a member name within an object');
+  const names = nameProblem(text);
+  if (names) return fail('ERR_A2A_REQUEST_INVALID', names);
   return ok(value);
 }
 
@@ -501,12 +525,25 @@ function strictUtf8(bytes: Uint8Array): string | undefined {
   }
 }
 
+/** Member names the reader acts on; another spelling of one of them is refused (nameProblem). */
+const READ_MEMBERS = ['jsonrpc', 'id', 'method', 'params', 'configuration', 'url', 'message', 'request', 'taskId', 'task_id', 'name', 'parent', ...NESTED_CONFIG_MEMBERS];
+
 /**
- * Whether an object in `text` (which JSON.parse accepted) has two members of one name. JSON.parse keeps the last,
- * other parsers the first, so the gateway could check one push URL while the agent registers the other. Names are
- * compared unescaped (`"\u0075rl"` is `"url"`).
+ * Case-insensitive JSON decoders (Go's encoding/json, used by a2a-go; .NET's web defaults) match member names by
+ * Unicode case folding. NFKC then lower case covers their folding (K and ſ included) and a little more: fail closed.
  */
-function repeatsName(text: string): boolean {
+function foldName(name: string): string {
+  return name.normalize('NFKC').toLowerCase();
+}
+const READ_MEMBER_BY_FOLD: ReadonlyMap<string, string> = new Map(READ_MEMBERS.map((name) => [foldName(name), name]));
+
+/**
+ * Why the member names of `text` (which JSON.parse accepted) are ambiguous, or undefined: an object with two members
+ * of one name (JSON.parse keeps the last, other parsers the first), so the gateway could check one push URL while the
+ * agent registers the other. Names are compared unescaped (`"\u0075rl"` is `"url"`). Other spellings of a name are
+ * the structural check's (spelledOnce), on the objects the reader acts on only: user data in messages is free.
+ */
+function nameProblem(text: string): string | undefined {
   // One entry per open container: the names an object has so far, or undefined for an array.
   const open: Array<Set<string> | undefined> = [];
   let nameNext = false;
@@ -524,7 +561,7 @@ function repeatsName(text: string): boolean {
       const names = open[open.length - 1];
       if (nameNext && names !== undefined) {
         const name = escaped ? (JSON.parse(text.slice(start, i + 1)) as string) : text.slice(start + 1, i);
-        if (names.has(name)) return true;
+        if (names.has(name)) return 'the body repeats a member name within an object';
         names.add(name);
         nameNext = false;
       }
@@ -538,7 +575,7 @@ function repeatsName(text: string): boolean {
       nameNext = open[open.length - 1] !== undefined;
     }
   }
-  return false;
+  return undefined;
 }
 
 // ---- small helpers ----

@@ -607,6 +607,36 @@ describe('push notification URLs: every location and spelling of both versions',
   });
 });
 
+describe('other spellings of the members the gateway reads (case-insensitive decoders: Go encoding/json, a2a-go; .NET)', () => {
+  const INTERNAL = 'http://169.254.169.254/latest/meta-data/';
+  const detail = (result: ReturnType<typeof readA2aRequest>) => (result.ok ? 'ok' : result.detail);
+  it.each([
+    ['url and URL in one push config', { configuration: { taskPushNotificationConfig: { url: HOOK, URL: INTERNAL } } }, 'params.configuration.taskPushNotificationConfig has two members whose names differ only in case'],
+    ['Configuration / TaskPushNotificationConfig / Url', { Configuration: { TaskPushNotificationConfig: { Url: INTERNAL } } }, 'params spells the member "configuration" another way (case-insensitive decoders would read it)'],
+    ['long s (ſ), which Go folds to s', { configuration: { taſkPushNotificationConfig: { url: INTERNAL } } }, 'params.configuration spells the member "taskPushNotificationConfig" another way (case-insensitive decoders would read it)'],
+    ['Kelvin sign K in a member name', { message: { messageId: 'm', role: 'ROLE_USER', parts: [], taskId: 't', ['tas\u212Aid']: 'u' } }, 'params.message has two members whose names differ only in case'],
+  ])('%s: ERR_A2A_REQUEST_INVALID', (_label, params, why) => {
+    const result = v1('SendMessage', params);
+    expect(code(result)).toBe('ERR_A2A_REQUEST_INVALID');
+    expect(detail(result)).toBe(why);
+  });
+
+  it('Method or Params beside the envelope\'s own: refused (a Go upstream would run CancelTask, not the GetTask checked)', () => {
+    expect(detail(rpc({ jsonrpc: '2.0', id: 1, method: 'GetTask', Method: 'CancelTask', params: { id: 't' } }))).toBe('the envelope has two members whose names differ only in case');
+    expect(detail(rpc({ jsonrpc: '2.0', id: 1, method: 'SendMessage', Params: { configuration: {} } }))).toBe('the envelope spells the member "params" another way (case-insensitive decoders would read it)');
+    expect(detail(rpc({ jsonrpc: '2.0', id: 1, method: 'GetTask', params: { id: 'mine', ID: 'victim' } }))).toBe('params has two members whose names differ only in case');
+  });
+
+  it('user data inside a message is free: its members are never compared', () => {
+    const params = { message: { messageId: 'm', role: 'ROLE_USER', parts: [{ data: { Name: 'x', name: 'y', URL: 'z', Url: 'w' } }], metadata: { Method: 1, method: 2 } } };
+    expect(code(v1('SendMessage', params))).toBe('ok');
+  });
+
+  it('task ids with C1 or bidi control characters: refused', () => {
+    for (const id of ['t\u0085x', 'abc\u202Egnp.exe', 'x\u200By']) expect(code(v1('GetTask', { id }))).toBe('ERR_A2A_REQUEST_INVALID');
+  });
+});
+
 describe('refusals, each with its code', () => {
   const bad: Array<[string, () => ReturnType<typeof readA2aRequest>, A2aRequestErrorCode]> = [
     // JSON-RPC envelope
