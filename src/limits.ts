@@ -436,3 +436,7 @@ export const MAX_A2A_PUSH_URLS = 8;
 /** Characters of a push notification URL, as of the allow-list prefixes in config (src/config/a2a.ts): 2 KiB is the
  * URL length every common HTTP stack accepts, and webhook URLs (an origin, a path with a token) stay well below it. */
 export const MAX_A2A_PUSH_URL_LENGTH = 2048;
+
+/** Seconds a failed card fetch is answered again without asking the upstream: the card path is unauthenticated, so
+ * without it every caller's request would reach a failing upstream. Ten seconds keeps recovery prompt. */
+export const A2A_CARD_RETRY_SECONDS = 10;

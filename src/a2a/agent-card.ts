@@ -56,11 +56,23 @@ class Refusal {
 export function readAgentCard(input: unknown): Result<AgentCardJson, AgentCardErrorCode> {
   try {
     const o = object(input, 'card');
+    // A lone surrogate has no UTF-8 form: RFC 8785 cannot canonicalise it, so no signature could cover the card.
+    if (!wellFormed(o, 0)) return fail('ERR_A2A_CARD_INVALID', 'card holds a string that is not well-formed Unicode (a lone surrogate)');
     return ok(readCard(isLegacyShape(o) ? fromLegacy(o) : o));
   } catch (error) {
     if (error instanceof Refusal) return fail('ERR_A2A_CARD_INVALID', error.detail);
     throw error;
   }
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Every string (member names included) well-formed UTF-16; depth-bounded like the reader (deeper is refused there). */
+function wellFormed(value: unknown, depth: number): boolean {
+  if (typeof value === 'string') return !LONE_SURROGATE.test(value);
+  if (typeof value !== 'object' || value === null || depth > MAX_A2A_CARD_VALUE_DEPTH) return true;
+  if (Array.isArray(value)) return value.every((v) => wellFormed(v, depth + 1));
+  return Object.entries(value).every(([name, v]) => !LONE_SURROGATE.test(name) && wellFormed(v, depth + 1));
 }
 
 export interface GatewayCardOptions {

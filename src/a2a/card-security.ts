@@ -163,7 +163,8 @@ function scopeCatalogue(route: RouteConfig, oauth: OAuthRouteConfig): Record<str
   };
   add(oauth.scopes, 'Needed for every call to this agent.');
   for (const [method, requirement] of Object.entries(oauth.methods ?? {})) add(requirement.scopes, `Needed for ${method}.`);
-  for (const [skill, requirement] of Object.entries(route.a2a?.skills ?? {})) add(requirement.scopes, `Needed to use the skill ${skill}.`);
+  // Generic on purpose: the public card must not name skills only the extended card shows.
+  for (const requirement of Object.values(route.a2a?.skills ?? {})) add(requirement.scopes, 'Needed to use some of the agent\'s skills.');
   return Object.fromEntries(described);
 }
 

@@ -24,6 +24,7 @@ import { fetchUrlProblem, hasSpiffeAlgorithm, trustDomainOrigin, trustDomainsSch
 import { authorizationServersSchema, issuerIdentifier } from './authorization-servers.ts';
 import { federationSchema } from './federation.ts';
 import { a2aRouteSchema, agentCardKeysSchema } from './a2a.ts';
+import { A2A_LEGACY_METHOD_NAMES, A2A_METHOD_NAMES } from '../protocols/a2a-request.ts';
 import { relyingPartiesSchema, relyingPartyProblems } from './relying-parties.ts';
 import { DEFAULT_DPOP_ALGORITHMS } from '../verify/dpop.ts';
 import { ASYMMETRIC_JWS_ALGORITHMS } from '../crypto/algorithms.ts';
@@ -317,6 +318,14 @@ function oauthRouteProblems(protocol: string, auth: { wit?: { carriage: string; 
   if (auth.jwtSvid !== undefined) ctx.addIssue({ code: 'custom', path: ['auth', 'jwtSvid'], message: 'cannot be combined with oauth: both are Authorization: Bearer tokens' });
   if (protocol !== 'mcp' && o.tools !== undefined) ctx.addIssue({ code: 'custom', path: at('tools'), message: 'only on "protocol": "mcp" routes' });
   if (protocol === 'http' && o.methods !== undefined) ctx.addIssue({ code: 'custom', path: at('methods'), message: 'only on "protocol": "mcp" or "a2a" routes' });
+  if (protocol === 'a2a') {
+    // A name the front never produces would protect nothing: A2A calls are matched by their 1.0 names only.
+    for (const name of Object.keys(o.methods ?? {})) {
+      if (A2A_METHOD_NAMES.has(name)) continue;
+      const v1 = A2A_LEGACY_METHOD_NAMES.get(name);
+      ctx.addIssue({ code: 'custom', path: at('methods', name), message: v1 ? `an A2A 0.3 name: use the 1.0 name "${v1}" (it covers both versions and bindings)` : `not an A2A 1.0 method (${[...A2A_METHOD_NAMES].join(', ')})` });
+    }
+  }
   if (o.dpop === 'disabled') {
     if (o.dpopNonce) ctx.addIssue({ code: 'custom', path: at('dpopNonce'), message: 'needs DPoP: set dpop to "allowed" or "required"' });
     if (o.dpopAlgorithms !== undefined) ctx.addIssue({ code: 'custom', path: at('dpopAlgorithms'), message: 'needs DPoP: set dpop to "allowed" or "required"' });

@@ -35,13 +35,29 @@ import type { A2aRouteConfig } from '../config/a2a.ts';
 import type { AuthorizationServerConfig } from '../config/authorization-servers.ts';
 import type { RouteConfig } from '../config/schema.ts';
 import { sha256b64url } from '../crypto/digest.ts';
-import { A2A_CARD_MAX_STALE_SECONDS, MAX_A2A_CARD_BYTES } from '../limits.ts';
+import { A2A_CARD_MAX_STALE_SECONDS, A2A_CARD_RETRY_SECONDS, MAX_A2A_CARD_BYTES } from '../limits.ts';
 import { readBounded } from '../read-bounded.ts';
 import { fail, ok, type Result } from '../result.ts';
 import type { TxnKeyRing } from '../txn/key-ring.ts';
 import { proxy, type UpstreamSend } from './proxy.ts';
 
-export const AGENT_CARD_PATHS = ['/.well-known/agent-card.json', '/.well-known/agent.json'] as const;
+const AGENT_CARD_PATHS: ReadonlySet<string> = new Set(['/.well-known/agent-card.json', '/.well-known/agent.json']);
+
+/**
+ * Whether a path below the mount names the card, however spelled: upstream routers differ (Express matches case-
+ * insensitively and with one trailing slash, others decode first), and no spelling may reach the upstream's own
+ * card, unsigned and unrewritten.
+ */
+export function isAgentCardPath(rest: string): boolean {
+  let path = rest;
+  try {
+    path = decodeURIComponent(rest);
+  } catch {
+    // a malformed escape is not the card's path in any spelling
+  }
+  path = path.toLowerCase();
+  return AGENT_CARD_PATHS.has(path.endsWith('/') ? path.slice(0, -1) : path);
+}
 
 /** The card refusals, with their HTTP status: the upstream's card cannot be served (502), the signing key is unavailable (503). */
 export const A2A_CARD_ERRORS = {
@@ -95,6 +111,8 @@ interface Source {
 }
 
 interface Served {
+  /** The source card it was made from: a render that raced a newer card must not stand for it. */
+  from: AgentCardJson;
   kid: string | undefined;
   body: string;
   etag: string;
@@ -112,6 +130,9 @@ export function agentCardService(options: AgentCardServiceOptions): AgentCardSer
 
   let source: Source | undefined;
   let pending: Promise<Result<Source, A2aCardErrorCode>> | undefined;
+  /** The last failed load, answered again for A2A_CARD_RETRY_SECONDS: unauthenticated callers must not make the
+   * gateway refetch a broken card once per request. */
+  let failed: { at: number; result: { ok: false; code: A2aCardErrorCode; detail: string } } | undefined;
   const served = new Map<Shape, Served>();
 
   /** Fetches (or revalidates) the upstream card, verifies its signature when pinned keys are configured. */
@@ -164,11 +185,16 @@ export function agentCardService(options: AgentCardServiceOptions): AgentCardSer
     if (inline) return inline.ok ? ok({ source: { card: inline.value, etag: undefined, fetchedAt: 0 } }) : inline;
     const held = source;
     if (held && now() - held.fetchedAt < maxAgeMs) return ok({ source: held });
-    pending ??= load(held).finally(() => {
-      pending = undefined;
-    });
-    const loaded = await pending;
+    const recent = failed && now() - failed.at < A2A_CARD_RETRY_SECONDS * 1000 ? failed.result : undefined;
+    if (!recent) {
+      pending ??= load(held).finally(() => {
+        pending = undefined;
+      });
+    }
+    const loaded = recent ?? (await pending!);
+    if (!loaded.ok && !recent) failed = { at: now(), result: loaded };
     if (loaded.ok) {
+      failed = undefined;
       if (loaded.value.card !== source?.card) served.clear();
       source = loaded.value;
       return ok({ source: loaded.value });
@@ -199,7 +225,12 @@ export function agentCardService(options: AgentCardServiceOptions): AgentCardSer
     } catch (error) {
       return fail('ERR_A2A_CARD_SIGNING_UNAVAILABLE', error instanceof Error ? error.message : 'card signing key unavailable');
     }
-    return ok({ card: await signAgentCard(card, { key: key.key, alg: key.alg, kid: key.kid, jku: options.jwksUrl }), kid: key.kid });
+    try {
+      return ok({ card: await signAgentCard(card, { key: key.key, alg: key.alg, kid: key.kid, jku: options.jwksUrl }), kid: key.kid });
+    } catch (error) {
+      // readAgentCard admits only what RFC 8785 can canonicalise; anything else is a card the gateway cannot sign.
+      return fail('ERR_A2A_CARD_INVALID', `card cannot be signed: ${error instanceof Error ? error.name : 'error'}`);
+    }
   };
 
   return {
@@ -211,7 +242,7 @@ export function agentCardService(options: AgentCardServiceOptions): AgentCardSer
       if (!shape.ok) return { code: shape.code, detail: shape.detail };
       const kid = options.keys ? await options.keys.signingKey().then((k) => k.kid, () => undefined) : undefined;
       let entry = served.get(shape.value);
-      if (!entry || entry.kid !== kid) {
+      if (!entry || entry.kid !== kid || entry.from !== src.card) {
         const unsigned = shaped(src.card, shape.value);
         if (!unsigned.ok) return { code: unsigned.code, detail: unsigned.detail };
         const done = await signed(unsigned.value);
@@ -219,8 +250,8 @@ export function agentCardService(options: AgentCardServiceOptions): AgentCardSer
         // The validator names the content and the key, not the signature bytes (ECDSA signatures are randomised):
         // every isolate signing this card with this key gives the same ETag, so revalidation works across them.
         const etag = `"${(await sha256b64url(`${done.value.kid ?? ''}\n${JSON.stringify(unsigned.value)}`)).slice(0, 22)}"`;
-        entry = { kid: done.value.kid, body: JSON.stringify(done.value.card), etag };
-        served.set(shape.value, entry);
+        entry = { from: src.card, kid: done.value.kid, body: JSON.stringify(done.value.card), etag };
+        if (source === undefined || source.card === src.card) served.set(shape.value, entry);
       }
       const headers = new Headers({
         // A stale card (its upstream failing) is served, but not for callers to keep.
@@ -339,7 +370,8 @@ function negotiate(request: Request, card: AgentCardJson): Result<Shape, A2aCard
   if (asked === '') return ok(hasLegacy ? '0.3' : '1.0');
   if (/^1\.\d+$/.test(asked)) return ok('1.0');
   if (isLegacyVersion(asked) && hasLegacy) return ok('0.3');
-  return fail('ERR_A2A_VERSION_NOT_SUPPORTED', `A2A-Version ${JSON.stringify(asked.slice(0, 16))} is not served`);
+  // Only digits and dots of the caller's value reach the audit detail.
+  return fail('ERR_A2A_VERSION_NOT_SUPPORTED', `A2A-Version "${asked.replace(/[^0-9.]/g, '').slice(0, 16)}" (as digits and dots) is not served`);
 }
 
 /** RFC 9110 §13.1.2 If-None-Match (weak comparison), `*` included. */

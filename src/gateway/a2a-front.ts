@@ -64,14 +64,24 @@ export function a2aFront(routePath: string, config: A2aRouteConfig, card: AgentC
       return undefined;
     },
     async respond(upstream, info, principal) {
-      if (info?.method !== 'GetExtendedAgentCard' || upstream.status !== 200 || !upstream.body) return ok({ response: upstream });
+      if (info?.method !== 'GetExtendedAgentCard' || upstream.status < 200 || upstream.status > 299) return ok({ response: upstream });
+      // Any other success shape could carry the unfiltered card past the skill filter.
+      if (upstream.status !== 200 || !upstream.body) {
+        await upstream.body?.cancel().catch(() => {});
+        return fail('ERR_UPSTREAM_INVALID', `extended card answered with ${upstream.status}${upstream.body ? '' : ' and no body'}`);
+      }
       const read = await readCardJson(upstream);
       if (!read.ok) return fail(read.code === 'ERR_A2A_CARD_UNAVAILABLE' ? 'ERR_UPSTREAM_INVALID' : read.code, `extended card: ${read.detail}`);
       const json = read.value;
       // JSON-RPC: the card is the result of a success; an error answer goes back as the upstream meant it.
       const rpc = info.binding === 'JSONRPC';
       const envelope = rpc && isObject(json) ? json : undefined;
-      if (rpc && (!envelope || !('result' in envelope))) return ok({ response: rewritten200(upstream, JSON.stringify(json)) });
+      if (rpc && (!envelope || !('result' in envelope))) {
+        // An error goes back as the upstream meant it, without `data` (where a card could hide from the filter).
+        const error = envelope && isObject(envelope.error) ? envelope.error : undefined;
+        if (!error) return fail('ERR_UPSTREAM_INVALID', 'extended card answer is neither a JSON-RPC result nor an error');
+        return ok({ response: rewritten200(upstream, JSON.stringify({ jsonrpc: '2.0', id: envelope!.id ?? null, error: { code: error.code, message: error.message } })) });
+      }
       const upstreamCard = envelope ? envelope.result : json;
       const skills = isObject(upstreamCard) && Array.isArray(upstreamCard.skills) ? upstreamCard.skills : [];
       const ids = skills.map((s) => (isObject(s) && typeof s.id === 'string' ? s.id : '')).filter((id) => id !== '');

@@ -33,7 +33,7 @@ import { mcpFront } from './mcp-front.ts';
 import { isPreflight, OAUTH_CORS, preflightResponse } from './cors.ts';
 import { AGENT_CARD_KEY_RING_CACHE_KEY, txnKeyRing } from '../txn/key-ring.ts';
 import { A2A_DEFAULTS } from '../config/a2a.ts';
-import { agentCardService, AGENT_CARD_PATHS } from './a2a-card.ts';
+import { agentCardService, isAgentCardPath } from './a2a-card.ts';
 import { a2aFront, type A2aFront, type SkillPolicy } from './a2a-front.ts';
 import { a2aBinding, type A2aBinding, type A2aRequestInfo } from '../protocols/a2a-request.ts';
 import { mintTxnToken } from '../mint/txn-token.ts';
@@ -297,7 +297,7 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
     if (a2a) {
       c.set('a2a', { binding: a2aBinding(req.method, found.rest) });
       // Agent Cards are discovery documents: served by the gateway, before (and without) authentication.
-      if ((req.method === 'GET' || req.method === 'HEAD') && (AGENT_CARD_PATHS as readonly string[]).includes(found.rest)) {
+      if ((req.method === 'GET' || req.method === 'HEAD') && isAgentCardPath(found.rest)) {
         const served = await a2a.card.serve(req, requestId);
         if (served.code) return fail(c, requestId, served.code, served.detail ?? '', route.config);
         record(c, { requestId, decision: 'allow', reason: 'A2A_AGENT_CARD', status: served.response!.status, ...routeTag, ...(served.detail ? { detail: served.detail } : {}) });

@@ -106,7 +106,7 @@ type Code = A2aRequestErrorCode;
 type JsonObject = Record<string, unknown>;
 
 /** 0.3 JSON-RPC names and the 1.0 method of each (0.3 has no ListTasks). */
-const LEGACY_METHODS: ReadonlyMap<string, A2aMethod> = new Map([
+export const A2A_LEGACY_METHOD_NAMES: ReadonlyMap<string, A2aMethod> = new Map([
   ['message/send', 'SendMessage'],
   ['message/stream', 'SendStreamingMessage'],
   ['tasks/get', 'GetTask'],
@@ -118,7 +118,7 @@ const LEGACY_METHODS: ReadonlyMap<string, A2aMethod> = new Map([
   ['tasks/pushNotificationConfig/delete', 'DeleteTaskPushNotificationConfig'],
   ['agent/getAuthenticatedExtendedCard', 'GetExtendedAgentCard'],
 ]);
-const V1_METHODS: ReadonlySet<string> = new Set(A2A_METHODS);
+export const A2A_METHOD_NAMES: ReadonlySet<string> = new Set(A2A_METHODS);
 
 /** Members holding a push config: 1.0 SendMessageConfiguration, 0.3 JSON-RPC, 0.3 ProtoJSON, each in both spellings. */
 const PUSH_CONFIG_MEMBERS = ['taskPushNotificationConfig', 'task_push_notification_config', 'pushNotificationConfig', 'push_notification_config', 'pushNotification', 'push_notification'] as const;
@@ -153,6 +153,9 @@ export function a2aBinding(method: string, restPath: string): A2aBinding {
  * the caller forwards it under the route's own requirements.
  */
 export function readA2aRequest(request: { method: string; headers: Headers }, restPath: string, body: Uint8Array | undefined): Result<A2aRequestInfo | undefined, A2aRequestErrorCode> {
+  // Servlet containers, Spring and JAX-RS drop `;` path parameters before routing: `/tasks/x:cancel;a` would be a
+  // CancelTask there and no operation here. Encoded (%3B) it is an ordinary character everywhere.
+  if (restPath.includes(';')) return fail('ERR_A2A_REQUEST_INVALID', 'a path parameter (;) in an A2A path (upstream routers differ on dropping it)');
   const [raw, decoded] = pathReadings(request.method, restPath, legacyVersion(request.headers));
   if (!sameReading(raw, decoded)) return fail('ERR_A2A_REQUEST_INVALID', 'the path names another A2A operation once percent-decoded (upstreams differ on decoding before routing)');
   if (decoded.kind === 'operation') return readRestCall(request.headers, decoded, body);
@@ -316,8 +319,8 @@ function readJsonRpc(headers: Headers, body: Uint8Array | undefined): Result<A2a
     if (!isObject(value)) return fail('ERR_A2A_REQUEST_INVALID', `params of ${label(wire)} is not an object`);
     params = value;
   }
-  const legacyMethod = LEGACY_METHODS.get(wire);
-  const method = V1_METHODS.has(wire) ? (wire as A2aMethod) : legacyMethod;
+  const legacyMethod = A2A_LEGACY_METHOD_NAMES.get(wire);
+  const method = A2A_METHOD_NAMES.has(wire) ? (wire as A2aMethod) : legacyMethod;
   const read = readCallBody(method, legacyMethod !== undefined, params, 'params', wire);
   if (!read.ok) return read;
   const found: A2aRequestInfo = { binding: 'JSONRPC', method, wireMethod: label(wire), legacy: legacyMethod !== undefined, pushUrls: read.value.pushUrls };

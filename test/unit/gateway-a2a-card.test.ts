@@ -9,7 +9,7 @@ import { canonicalizeAgentCard, generateAgentCardSignature, verifyAgentCardSigna
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { verifyAgentCard, type AgentCardJson } from '../../src/a2a/card-signature.ts';
-import { A2A_CARD_MAX_STALE_SECONDS } from '../../src/limits.ts';
+import { A2A_CARD_MAX_STALE_SECONDS, A2A_CARD_RETRY_SECONDS } from '../../src/limits.ts';
 import { createGateway, memorySink, memoryState, type GatewayConfigInput } from '../../src/index.ts';
 import { publishedKeys } from './gateway-jwks.ts';
 import { configJwk, generateKey, type TestKey } from './verify/mint.ts';
@@ -244,6 +244,24 @@ function tampered(card: Card, path: Array<string | number>): Card {
   return copy;
 }
 
+describe('card path spellings and unsignable cards', () => {
+  it('every spelling an upstream router could read as the card path is the gateway\'s card, never the upstream\'s', async () => {
+    const { gw, agent } = setup();
+    const expected = await (await gw.fetch(cardRequest('/agents/wit', { 'a2a-version': '1.0' }))).text();
+    for (const path of ['/.well-known/AGENT-CARD.json', '/.well-known/agent-card.json/', '/.well-known/%61gent-card.json', '/.well-known/Agent.JSON']) {
+      const res = await gw.fetch(cardRequest('/agents/wit', { 'a2a-version': '1.0' }, { path }));
+      expect({ path, status: res.status, body: await res.text() }).toEqual({ path, status: 200, body: expected });
+    }
+    expect(agent.other).toEqual([]);
+  });
+
+  it('a card holding a lone surrogate (no UTF-8 form, so no RFC 8785 form) is 502 ERR_A2A_CARD_INVALID, not a 500', async () => {
+    const { gw, agent } = setup();
+    agent.raw = JSON.stringify({ ...upstreamCard, description: 'broken \ud800 text' });
+    await expectCardRefusal(await gw.fetch(cardRequest('/agents/wit', { 'a2a-version': '1.0' })), 502, 'ERR_A2A_CARD_INVALID');
+  });
+});
+
 describe('card validators across isolates', () => {
   it('two gateways sharing the state store (two isolates) sign with one key and give the card one ETag, though the signature bytes differ', async () => {
     const state = memoryState();
@@ -381,8 +399,9 @@ describe('card caching (A2A §8.6)', () => {
     t += 1000;
     await expectCardRefusal(await gw.fetch(cardRequest('/agents/cached', { 'a2a-version': '1.0' })), 502, 'ERR_A2A_CARD_UNAVAILABLE');
     expect(audit.events.at(-1)).toMatchObject({ decision: 'error', reason: 'ERR_A2A_CARD_UNAVAILABLE', status: 502 });
-    // Every request past maxAgeSeconds asked the upstream again.
-    expect(agent.cardRequests).toHaveLength(4);
+    // Every request past maxAgeSeconds asked the upstream again, except the last: one second after a failure, which
+    // is answered again for A2A_CARD_RETRY_SECONDS.
+    expect(agent.cardRequests).toHaveLength(3);
   });
 
   it('a gzip-compressed card (sent unasked; the gateway asks for identity) is decoded before it is read', async () => {
@@ -393,16 +412,25 @@ describe('card caching (A2A §8.6)', () => {
     expect(agent.cardRequests[0]!.headers.get('accept-encoding')).toBe('identity');
   });
 
-  it('never fetched and the upstream down: 502 ERR_A2A_CARD_UNAVAILABLE; an error status: the same', async () => {
-    const { gw, agent, audit } = setup();
+  it('never fetched and the upstream down: 502 ERR_A2A_CARD_UNAVAILABLE; an error status: the same; a failure is answered again for A2A_CARD_RETRY_SECONDS without asking', async () => {
+    let t = periodStart();
+    const { gw, agent, audit } = setup({ now: () => t });
     agent.down = true;
     await expectCardRefusal(await gw.fetch(cardRequest('/agents/wit', { 'a2a-version': '1.0' })), 502, 'ERR_A2A_CARD_UNAVAILABLE');
     expect(audit.events[0]).toMatchObject({ decision: 'error', reason: 'ERR_A2A_CARD_UNAVAILABLE', status: 502, detail: 'card fetch failed: ERR_UPSTREAM_UNREACHABLE' });
     agent.down = false;
     agent.status = 503;
+    // Within A2A_CARD_RETRY_SECONDS: the same failure, the upstream not asked (unauthenticated callers cannot make
+    // the gateway hammer a failing upstream).
+    for (let i = 0; i < 5; i++) await expectCardRefusal(await gw.fetch(cardRequest('/agents/wit', { 'a2a-version': '1.0' })), 502, 'ERR_A2A_CARD_UNAVAILABLE');
+    expect(agent.cardRequests).toHaveLength(1);
+    t += A2A_CARD_RETRY_SECONDS * 1000;
     await expectCardRefusal(await gw.fetch(cardRequest('/agents/wit', { 'a2a-version': '1.0' })), 502, 'ERR_A2A_CARD_UNAVAILABLE');
-    expect(audit.events[1]).toMatchObject({ decision: 'error', reason: 'ERR_A2A_CARD_UNAVAILABLE', status: 502, detail: 'upstream answered the card fetch with 503' });
+    expect(audit.events.at(-1)).toMatchObject({ decision: 'error', reason: 'ERR_A2A_CARD_UNAVAILABLE', status: 502, detail: 'upstream answered the card fetch with 503' });
     expect(agent.cardRequests).toHaveLength(2);
+    agent.status = undefined;
+    t += A2A_CARD_RETRY_SECONDS * 1000;
+    expect((await gw.fetch(cardRequest('/agents/wit', { 'a2a-version': '1.0' }))).status).toBe(200);
   });
 
   it('a malformed upstream card: 502 ERR_A2A_CARD_INVALID (not JSON, a member of the wrong type, only GRPC interfaces)', async () => {

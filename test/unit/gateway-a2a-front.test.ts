@@ -413,6 +413,15 @@ describe('the authenticated extended card (GetExtendedAgentCard)', () => {
     expect({ status: res.status, body: await res.text() }).toEqual({ status: 200, body: agent.extended });
   });
 
+  it('no answer shape carries the unfiltered card past the filter: error data dropped, an envelope without result or error 502', async () => {
+    const { gw, agent } = setup();
+    agent.extended = JSON.stringify({ jsonrpc: '2.0', id: 'x-8', error: { code: -32000, message: 'oops', data: { card: upstreamCard } } });
+    const res = await gw.fetch(rpc(await token('a2a'), 'x-8', 'GetExtendedAgentCard', {}, V1));
+    expect({ status: res.status, body: await res.json() }).toEqual({ status: 200, body: { jsonrpc: '2.0', id: 'x-8', error: { code: -32000, message: 'oops' } } });
+    agent.extended = JSON.stringify({ jsonrpc: '2.0', id: 'x-7', ...upstreamCard });
+    await expectRpcError(await gw.fetch(rpc(await token('a2a'), 'x-7', 'GetExtendedAgentCard', {}, V1)), 502, 'x-7', -32000, 'Upstream sent an invalid response', 'ERR_UPSTREAM_INVALID');
+  });
+
   it('a malformed card answer: 502 ERR_A2A_CARD_INVALID as a JSON-RPC error (with the id) or google.rpc.Status', async () => {
     const { gw, agent, audit } = setup();
     const caller = await token('a2a');

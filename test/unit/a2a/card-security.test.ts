@@ -69,7 +69,7 @@ describe('cardSecurity', () => {
       oauth2: oauth2(AS, `${AS}/oauth/token`, `${AS}/.well-known/oauth-authorization-server`, BEARER_OR_DPOP, {
         'a2a:call': 'Needed for every call to this agent.',
         'a2a:send': 'Needed for SendMessage.',
-        'geo:plan': 'Needed to use the skill plan.',
+        'geo:plan': 'Needed to use some of the agent\'s skills.',
       }),
     });
     expect(s.securityRequirements).toEqual([req({ oauth2: ['a2a:call'] })]);

@@ -632,6 +632,12 @@ describe('other spellings of the members the gateway reads (case-insensitive dec
     expect(code(v1('SendMessage', params))).toBe('ok');
   });
 
+  it('a ; path parameter (dropped by Servlet, Spring and JAX-RS routers) is refused on every path', () => {
+    expect(code(call('POST', '/rest/tasks/x:cancel;a=b', { jsonrpc: '2.0', id: 1, method: 'x' }))).toBe('ERR_A2A_REQUEST_INVALID');
+    expect(code(call('GET', '/rest/extendedAgentCard;x', undefined, {}))).toBe('ERR_A2A_REQUEST_INVALID');
+    expect(code(call('GET', '/rest/tasks/a%3Bb', undefined, {}))).toBe('ok');
+  });
+
   it('task ids with C1 or bidi control characters: refused', () => {
     for (const id of ['t\u0085x', 'abc\u202Egnp.exe', 'x\u200By']) expect(code(v1('GetTask', { id }))).toBe('ERR_A2A_REQUEST_INVALID');
   });
