@@ -18,7 +18,7 @@ import { generateKey, type TestKey } from '../unit/verify/mint.ts';
 import { mintWit, mintWpt } from '../wimse.ts';
 import { challenges, expectUpstreamStreamStopped, json, record, recorded, requestId, send, type RawResponse } from './client.ts';
 import {
-  A2A_CARD_SCOPE, A2A_OAUTH_PATH, A2A_PUSH_PREFIX, A2A_REVALIDATE_PATH, A2A_REVALIDATE_UPSTREAM, A2A_SEND_SCOPE, A2A_SKILL_SCOPES,
+  A2A_CARD_SCOPE, A2A_GZIP_PATH, A2A_OAUTH_PATH, A2A_PUSH_PREFIX, A2A_REVALIDATE_PATH, A2A_REVALIDATE_UPSTREAM, A2A_SEND_SCOPE, A2A_SKILL_SCOPES,
   A2A_WIT_PATH, AS_KID, AS_PATH, AS_TOKEN_PATH, ISSUER, ISSUER_KID, PUBLIC_URL, TRUST_DOMAIN,
 } from './config.ts';
 import { target } from './context.ts';
@@ -225,6 +225,24 @@ describe(`A2A Agent Card (${target().runtime})`, () => {
     expect(after.notModified).toBe(before.notModified + 1);
     expect(after.ifNoneMatch.at(-1)).toMatch(/^"[^"]+"$/);
     expect((json(second.body) as AgentCardJson).supportedInterfaces).toEqual(gatewayInterfaces(A2A_REVALIDATE_PATH));
+  });
+});
+
+describe(`A2A cards from an upstream that compresses unasked (${target().runtime})`, () => {
+  it('the card and the extended card are decoded, rewritten and signed; the caller gets them uncompressed', async () => {
+    const card = await send(`${A2A_GZIP_PATH}${A2A_CARD_PATH}`, { headers: V1 });
+    expect(card.status, card.body).toBe(200);
+    expect(card.headers['content-encoding']).toBeUndefined();
+    const served = json(card.body) as AgentCardJson;
+    expect(served.supportedInterfaces).toEqual(gatewayInterfaces(A2A_GZIP_PATH));
+    await expectGatewaySigned(served);
+    const extended = await send(`${A2A_GZIP_PATH}/jsonrpc`, { method: 'POST', headers: { ...JSON_TYPE, ...V1 }, body: rpc('gz-1', 'GetExtendedAgentCard', {}) });
+    expect(extended.status, extended.body).toBe(200);
+    expect(extended.headers['content-encoding']).toBeUndefined();
+    const result = (json(extended.body) as { id: string; result: AgentCardJson }).result;
+    expect((json(extended.body) as { id: string }).id).toBe('gz-1');
+    expect(result.supportedInterfaces).toEqual(gatewayInterfaces(A2A_GZIP_PATH));
+    await expectGatewaySigned(result);
   });
 });
 

@@ -159,6 +159,7 @@ export const RELYING_PARTY = 'https://legacy.conformance.test/api';
  *                        A2A_SKILL_SCOPES (a2a.skills); push notification URLs under A2A_PUSH_PREFIX only
  *   A2A_REVALIDATE_PATH  public, upstream /a2a-up/revalidate (a card of its own), a2a.card.maxAgeSeconds 0: the
  *                        gateway revalidates the card (If-None-Match) on every request
+ *   A2A_GZIP_PATH        public, upstream /a2a-up/gzip, whose every JSON answer is gzip-compressed, asked or not
  * AS_PATH's tokenEndpoint (AS_TOKEN_PATH below its issuer) is stated in the OAuth route's card; the fixture does
  * not serve it.
  */
@@ -166,6 +167,7 @@ export const A2A_WIT_PATH = '/a2a-wit';
 export const A2A_OAUTH_PATH = '/a2a-oauth';
 export const A2A_REVALIDATE_PATH = '/a2a-revalidate';
 export const A2A_REVALIDATE_UPSTREAM = '/a2a-up/revalidate';
+export const A2A_GZIP_PATH = '/a2a-gzip';
 export const A2A_SEND_SCOPE = 'a2a.send';
 export const A2A_CARD_SCOPE = 'a2a.card';
 export const A2A_SKILL_SCOPES = { reports: ['reports.read'], admin: ['admin'] };
@@ -247,6 +249,7 @@ export function conformanceConfig(fixtureUrl: string, deadPort: number, keys: Tr
         a2a: { skills: Object.fromEntries(Object.entries(A2A_SKILL_SCOPES).map(([skill, scopes]) => [skill, { scopes }])), pushNotifications: { allowedUrls: [A2A_PUSH_PREFIX] } },
       },
       { path: A2A_REVALIDATE_PATH, protocol: 'a2a', upstream: `${fixtureUrl}${A2A_REVALIDATE_UPSTREAM}`, public: true, a2a: { card: { maxAgeSeconds: 0 } } },
+      { path: A2A_GZIP_PATH, protocol: 'a2a', upstream: `${fixtureUrl}/a2a-up/gzip`, public: true },
       { path: '/slow', protocol: 'http', upstream: `${fixtureUrl}/base`, public: true, limits: { upstreamTimeoutMs: SHORT_TIMEOUT_MS } },
       { path: '/down', protocol: 'http', upstream: `${dead}/`, public: true },
       { path: '/small', protocol: 'http', upstream: `${fixtureUrl}/base`, public: true, limits: { maxBodyBytes: SMALL_BODY_BYTES } },

@@ -56,6 +56,8 @@
  *        200 result {"echoed": <method>} (the recording echo)
  *   GET  <base>/rest/extendedAgentCard       the extended card as a bare JSON object (the HTTP+JSON binding)
  *   anything else (REST calls such as POST <base>/rest/message:send): the default JSON echo
+ * A base ending in `/gzip` sends every card and JSON-RPC answer gzip-compressed (content-encoding gzip) whatever the
+ * request's Accept-Encoding, as some upstreams do: node:http and Deno's fetch hand such bytes through undecoded.
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -341,9 +343,16 @@ function respondA2a(
   record: FixtureRecord,
   origin: string,
   cardFetches: Map<string, CardFetches>,
-  json: (status: number, body: string, extra?: Record<string, string>) => void,
+  plainJson: (status: number, body: string, extra?: Record<string, string>) => void,
 ): boolean {
   const base = a2aBase(url.pathname);
+  const json = base.endsWith('/gzip')
+    ? (status: number, body: string, extra: Record<string, string> = {}) => {
+        const bytes = gzipSync(body);
+        res.writeHead(status, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': bytes.length, ...extra });
+        res.end(bytes);
+      }
+    : plainJson;
   if (req.method === 'GET' && url.pathname === `${base}${A2A_CARD_PATH}`) {
     const body = JSON.stringify(a2aFixtureCard(`${origin}${base}`, false));
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"`;
