@@ -27,7 +27,7 @@ export const a2aRouteSchema = z
         inline: z
           .record(z.string(), z.unknown())
           .optional()
-          .describe('The Agent Card in the A2A 1.0 JSON shape, served instead of the upstream\'s. Its interface URLs must be absolute URLs below the route\'s upstream URL (or the gateway mount) and are rewritten like the upstream\'s; its securitySchemes are replaced.'),
+          .describe('The Agent Card in the A2A 1.0 (or 0.3) JSON shape, served instead of the upstream\'s and checked at start. Its interface URLs must be absolute URLs below the route\'s upstream URL (or the gateway mount) and are rewritten like the upstream\'s; its securitySchemes are replaced.'),
         upstreamPath: z
           .string()
           .regex(/^(\/[A-Za-z0-9._~!$&'()*+,;=:@-]+)+$/, 'must be a path such as "/.well-known/agent-card.json"')
@@ -49,7 +49,7 @@ export const a2aRouteSchema = z
           .strictObject({ keys: z.array(trustAnchorJwk).min(1, 'must list at least one key').max(MAX_TRUST_DOMAIN_KEYS) })
           .describe('Pinned public keys of the upstream\'s card signatures (chosen by kid; a jku in the signature is never fetched).'),
         algorithms: z.array(z.enum(ASYMMETRIC_JWS_ALGORITHMS)).min(1).max(ASYMMETRIC_JWS_ALGORITHMS.length).default(['ES256', 'EdDSA', 'PS256', 'RS256']).describe('JWS algorithms accepted. Default ES256, EdDSA, PS256, RS256.'),
-        onInvalid: z.enum(['refuse', 'flag']).default('refuse').describe('A card without a valid signature: "refuse" (the card is not served, 502) or "flag" (served, re-signed, and the failure audited). Default "refuse".'),
+        onInvalid: z.enum(['refuse', 'flag']).default('refuse').describe('A card without a valid signature: "refuse" (the card is not served, 502) or "flag" (served, re-signed by the gateway unless sign is false, and the failure audited). Default "refuse".'),
       })
       .optional()
       .describe('Verify the upstream\'s own card signature (A2A §8.4) before rewriting it: at least one signature must verify with a pinned key. An unsigned card counts as invalid.'),
@@ -57,7 +57,7 @@ export const a2aRouteSchema = z
     skills: z
       .record(z.string().min(1).max(256), z.strictObject({ scopes: z.array(scopeToken).min(1).max(MAX_CONFIG_LIST_ENTRIES).describe('Scopes the caller\'s access token must all carry.') }))
       .optional()
-      .describe('Per skill id: the scopes a caller needs to see the skill in the authenticated extended card (and stated as the skill\'s security requirement in every card). Skills not listed are shown to every authenticated caller. Needs auth.oauth.'),
+      .describe('Per skill id: the scopes a caller needs to see the skill in the authenticated extended card (and stated as the skill\'s security requirement in every card). Skills not listed are shown to every caller the a2aSkillPolicy hook (if any) allows. The public card is not filtered. Needs auth.oauth.'),
     pushNotifications: z
       .strictObject({
         allowedUrls: z

@@ -32,6 +32,7 @@ import { gatewayCard, readAgentCard, withSkills } from '../a2a/agent-card.ts';
 import { signAgentCard, verifyAgentCard, type AgentCardJson } from '../a2a/card-signature.ts';
 import { isLegacyVersion, legacyCard } from '../a2a/legacy-card.ts';
 import type { A2aRouteConfig } from '../config/a2a.ts';
+import { ConfigError } from '../config/load.ts';
 import type { AuthorizationServerConfig } from '../config/authorization-servers.ts';
 import type { RouteConfig } from '../config/schema.ts';
 import { sha256b64url } from '../crypto/digest.ts';
@@ -89,6 +90,8 @@ export interface AgentCardService {
 
 export interface AgentCardServiceOptions {
   route: RouteConfig;
+  /** Where the route is in the config (`routes[2]`), for config errors. */
+  configPath: string;
   a2a: A2aRouteConfig;
   servers: Record<string, AuthorizationServerConfig>;
   publicUrl: URL;
@@ -127,6 +130,8 @@ export function agentCardService(options: AgentCardServiceOptions): AgentCardSer
   const mount = new URL(route.path === '/' ? '' : route.path.slice(1), publicUrl.href).href.replace(/\/$/, '');
   const mapUrl = interfaceUrlMap(base, mount, typeof route.upstream !== 'string');
   const inline = a2a.card.inline === undefined ? undefined : readAgentCard(a2a.card.inline);
+  // A configured card is known now: a broken one is a config error at start, not a 502 on every request.
+  if (inline && !inline.ok) throw new ConfigError([{ path: `${options.configPath}.a2a.card.inline`, message: inline.detail }]);
 
   let source: Source | undefined;
   let pending: Promise<Result<Source, A2aCardErrorCode>> | undefined;
@@ -182,7 +187,7 @@ export function agentCardService(options: AgentCardServiceOptions): AgentCardSer
 
   /** The current source card: inline, fresh, revalidated, or stale within A2A_CARD_MAX_STALE_SECONDS. */
   const current = async (): Promise<Result<{ source: Source; stale?: string }, A2aCardErrorCode>> => {
-    if (inline) return inline.ok ? ok({ source: { card: inline.value, etag: undefined, fetchedAt: 0 } }) : inline;
+    if (inline?.ok) return ok({ source: { card: inline.value, etag: undefined, fetchedAt: 0 } });
     const held = source;
     if (held && now() - held.fetchedAt < maxAgeMs) return ok({ source: held });
     const recent = failed && now() - failed.at < A2A_CARD_RETRY_SECONDS * 1000 ? failed.result : undefined;

@@ -155,7 +155,7 @@ export function createGateway(input: GatewayConfigInput | GatewayConfig | string
   for (const r of a2aRoutes) {
     const resolved = routes.get(r)!;
     const a2a = r.a2a ?? A2A_DEFAULTS;
-    const card = agentCardService({ route: r, a2a, servers, publicUrl, base: resolved.base, send: resolved.send, timeoutMs: resolved.timeoutMs, keys: a2a.sign ? cardKeys : undefined, jwksUrl: new URL(GATEWAY_JWKS_PATH, publicUrl).href, now });
+    const card = agentCardService({ route: r, configPath: `routes[${config.routes.indexOf(r)}]`, a2a, servers, publicUrl, base: resolved.base, send: resolved.send, timeoutMs: resolved.timeoutMs, keys: a2a.sign ? cardKeys : undefined, jwksUrl: new URL(GATEWAY_JWKS_PATH, publicUrl).href, now });
     a2aFronts.set(r, a2aFront(r.path, a2a, card, options.a2aSkillPolicy));
   }
   // RFC 9728 §3.1: each OAuth route's metadata at the well-known path derived from its resource identifier.

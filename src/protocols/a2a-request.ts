@@ -289,7 +289,7 @@ function readRestCall(headers: Headers, operation: RestOperation, body: Uint8Arr
 function legacyVersion(headers: Headers): boolean {
   const version = headers.get('a2a-version')?.trim() ?? '';
   // "Agents MUST interpret empty value as 0.3 version" (A2A 1.0, Versioning).
-  return version === '' || /^0(?:\.\d+)?$/.test(version);
+  return version === '' || /^0(?:\.\d+){0,2}$/.test(version);
 }
 
 // ---- JSON-RPC ----

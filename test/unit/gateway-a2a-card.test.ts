@@ -255,6 +255,11 @@ describe('card path spellings and unsignable cards', () => {
     expect(agent.other).toEqual([]);
   });
 
+  it('a malformed inline card is a config error at start, naming the route', () => {
+    const broken = { ...config, routes: [{ path: '/x', protocol: 'a2a' as const, upstream: BASE, public: true, a2a: { card: { inline: { name: 'no interfaces' } } } }] };
+    expect(() => createGateway(broken)).toThrow(/routes\[0\]\.a2a\.card\.inline: .*missing/);
+  });
+
   it('a card holding a lone surrogate (no UTF-8 form, so no RFC 8785 form) is 502 ERR_A2A_CARD_INVALID, not a 500', async () => {
     const { gw, agent } = setup();
     agent.raw = JSON.stringify({ ...upstreamCard, description: 'broken \ud800 text' });
