@@ -229,8 +229,8 @@ export interface A2aAgentOptions {
   txnTokens?: TxnTokenVerifier;
 }
 
-/** The caller a verified Txn-Token names, as the A2A SDK's User. */
-class TxnTokenUser implements User {
+/** The caller a Txn-Token names, as the A2A SDK's User (here verified; the test REST agent takes it unverified). */
+export class TxnTokenUser implements User {
   readonly #sub: string;
   constructor(sub: string) {
     this.#sub = sub;

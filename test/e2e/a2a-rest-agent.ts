@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { decodeJwt } from 'jose';
 import { UnauthenticatedUser, defaultServerCallContextBuilder, type RequestHeaders, type ServerCallContextBuilder, type User } from '@a2a-js/sdk/server';
 import { agentCardHandler, jsonRpcHandler, restHandler } from '@a2a-js/sdk/server/express';
-import { PUBLIC_BASE_STATE, echoAgentCard, echoRequestHandler, publicBase, type EchoInterface } from '../../examples/demo/a2a-agent.ts';
+import { PUBLIC_BASE_STATE, TxnTokenUser, echoAgentCard, echoRequestHandler, publicBase, type EchoInterface } from '../../examples/demo/a2a-agent.ts';
 
 /** The part of an Express app used here (express ships no type declarations, and @types/express is not installed). */
 type ExpressApp = ((req: IncomingMessage, res: ServerResponse) => void) & { use(path: string, ...handlers: unknown[]): unknown };
@@ -43,19 +43,6 @@ const interfacesAt = (base: string): EchoInterface[] => [
 ];
 
 /** A caller with a Txn-Token header is authenticated (unverified, see above), named by the token's `sub` if it has one. */
-class TxnTokenHolder implements User {
-  readonly #name: string;
-  constructor(name: string) {
-    this.#name = name;
-  }
-  get isAuthenticated(): boolean {
-    return true;
-  }
-  get userName(): string {
-    return this.#name;
-  }
-}
-
 async function txnTokenUser(req: { headers: IncomingHttpHeaders }): Promise<User> {
   const token = req.headers['txn-token'];
   if (typeof token !== 'string' || token === '') return new UnauthenticatedUser();
@@ -65,7 +52,7 @@ async function txnTokenUser(req: { headers: IncomingHttpHeaders }): Promise<User
   } catch {
     // Not a JWT: still a holder of some token, which is all this helper checks.
   }
-  return new TxnTokenHolder(typeof sub === 'string' && sub !== '' ? sub : 'txn-token-holder');
+  return new TxnTokenUser(typeof sub === 'string' && sub !== '' ? sub : 'txn-token-holder');
 }
 
 export interface RestAgent {
